@@ -1,0 +1,794 @@
+//! The programs, their maps and the read-only settings the loader fills in.
+
+use core::{
+    arch::asm,
+    ptr::{addr_of, read_volatile},
+};
+
+use aya_ebpf::{
+    helpers::{
+        bpf_get_current_ancestor_cgroup_id, bpf_get_current_cgroup_id, bpf_get_current_comm,
+        bpf_get_current_pid_tgid, bpf_get_current_task, bpf_ktime_get_ns, bpf_probe_read_kernel,
+        bpf_probe_read_kernel_str_bytes, bpf_probe_read_user, bpf_probe_read_user_buf,
+        bpf_probe_read_user_str_bytes,
+    },
+    macros::{map, raw_tracepoint},
+    maps::{Array, HashMap, PerCpuArray, RingBuf},
+    programs::RawTracePointContext,
+};
+use denytrace_common::{
+    AggKey, AggValue, BUF_CAP, COMM_LEN, Denial, Exec, Exit, KernelOffsets, LANDLOCK_MAX_LAYERS,
+    NO_ARG, OomVictim, SYSCALL_SLOTS, Setup, Signal, SyscallSpec,
+    TaskIdentity, TaskState, denial_flag, kind, loss, mode, offset_valid, setup_kind, spec_flag,
+    task_flag,
+};
+
+// ---- Settings written by the loader before load (read-only data, constant for the verifier). ----
+
+/// Kernel struct offsets from BTF.
+#[unsafe(no_mangle)]
+static OFFSETS: KernelOffsets = KernelOffsets {
+    valid: 0,
+    task_pid: 0,
+    task_tgid: 0,
+    task_real_parent: 0,
+    task_cred: 0,
+    task_seccomp_mode: 0,
+    task_exit_code: 0,
+    task_comm: 0,
+    cred_uid: 0,
+    cred_gid: 0,
+    cred_euid: 0,
+    cred_egid: 0,
+    cred_fsuid: 0,
+    cred_fsgid: 0,
+    cred_cap_effective: 0,
+    cred_security: 0,
+    landlock_cred_blob: 0,
+    landlock_cred_domain: 0,
+    landlock_ruleset_num_layers: 0,
+    landlock_ruleset_access_masks: 0,
+    regs_orig_ax: 0,
+    regs_args: [0; 6],
+    binprm_filename: 0,
+    siginfo_code: 0,
+    siginfo_pid: 0,
+    siginfo_syscall: 0,
+    landlock_fs_mask: 0,
+    _pad: 0,
+};
+/// Which tasks are traced: a `denytrace_common::mode` value.
+#[unsafe(no_mangle)]
+static MODE: u32 = 0;
+/// cgroup v2 id of the watched cgroup (cgroup mode).
+#[unsafe(no_mangle)]
+static CGROUP_ID: u64 = 0;
+/// Level of the watched cgroup in the v2 hierarchy (root is 0).
+#[unsafe(no_mangle)]
+static CGROUP_LEVEL: u32 = 0;
+/// Errnos (bit n = errno n) reported from any syscall.
+#[unsafe(no_mangle)]
+static ERRNO_ALWAYS: [u64; 3] = [0; 3];
+/// Errnos reported only from fork-like syscalls.
+#[unsafe(no_mangle)]
+static ERRNO_FORK_ONLY: [u64; 3] = [0; 3];
+/// Syscall numbers whose success is a sandbox being made.
+#[unsafe(no_mangle)]
+static NR_LANDLOCK_RESTRICT_SELF: u32 = u32::MAX;
+#[unsafe(no_mangle)]
+static NR_SECCOMP: u32 = u32::MAX;
+#[unsafe(no_mangle)]
+static NR_PRCTL: u32 = u32::MAX;
+/// 1 when `sched_process_exit`'s prototype has the `group_dead` argument (6.13+).
+#[unsafe(no_mangle)]
+static EXIT_HAS_GROUP_DEAD: u32 = 0;
+
+#[inline(always)]
+fn settings() -> &'static KernelOffsets {
+    // SAFETY: OFFSETS is a plain static; reading through a volatile pointer stops the compiler
+    // from folding the zero initialiser the loader overrides.
+    unsafe { &*read_volatile(&addr_of!(OFFSETS)) }
+}
+
+/// Reads a loader-written global; volatile so the compiler cannot fold the placeholder value.
+#[inline(always)]
+fn read_setting<T: Copy>(ptr: *const T) -> T {
+    // SAFETY: `ptr` comes from `addr_of!` on one of the plain integer statics above.
+    unsafe { read_volatile(ptr) }
+}
+
+macro_rules! setting {
+    ($name:ident) => {
+        read_setting(addr_of!($name))
+    };
+}
+
+// ---- Maps. ----
+
+/// Records for the user side. Size set by the loader.
+#[map]
+static EVENTS: RingBuf = RingBuf::with_byte_size(8 << 20, 0);
+/// Bitmap of traced thread ids (pids mode): bit `tid % 64` of word `tid / 64`. Sized by the loader
+/// from `pid_max`.
+#[map]
+static TRACED: Array<u64> = Array::with_max_entries(1 << 16, 0);
+/// Per-thread state of traced threads.
+#[map]
+static TASKS: HashMap<u32, TaskState> = HashMap::with_max_entries(65536, 0);
+/// Which arguments each syscall has that name objects.
+#[map]
+static SYSCALL_SPECS: Array<SyscallSpec> = Array::with_max_entries(SYSCALL_SLOTS, 0);
+/// Identical denials counted in the kernel.
+#[map]
+static AGG: HashMap<AggKey, AggValue> = HashMap::with_max_entries(16384, 0);
+/// Loss counters, indexed by `denytrace_common::loss`.
+#[map]
+static LOSSES: PerCpuArray<u64> = PerCpuArray::with_max_entries(loss::COUNT, 0);
+/// Scratch space to build a denial record (too large for the 512-byte stack).
+#[map]
+static SCRATCH: PerCpuArray<Denial> = PerCpuArray::with_max_entries(1, 0);
+
+#[unsafe(link_section = "license")]
+#[unsafe(no_mangle)]
+static LICENSE: [u8; 4] = *b"GPL\0";
+
+#[cfg(not(test))]
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo) -> ! {
+    loop {}
+}
+
+// ---- Small helpers. ----
+
+#[inline(always)]
+fn count_loss(index: u32) {
+    if let Some(counter) = LOSSES.get_ptr_mut(index) {
+        // SAFETY: per-CPU slot, only this CPU writes it while this program runs.
+        unsafe { *counter += 1 };
+    }
+}
+
+/// Reads a `T` at `base + offset` in kernel memory, or `None` when the read faults.
+#[inline(always)]
+fn kread<T: Copy>(base: u64, offset: u32) -> Option<T> {
+    if base == 0 {
+        return None;
+    }
+    // SAFETY: bpf_probe_read_kernel copies with fault handling; a bad address yields Err.
+    unsafe { bpf_probe_read_kernel((base + u64::from(offset)) as *const T).ok() }
+}
+
+#[inline(always)]
+fn bit_set(mask: &[u64; 3], bit: u32) -> bool {
+    let word = (bit / 64) as usize;
+    word < 3 && mask[word] & (1 << (bit % 64)) != 0
+}
+
+/// Whether thread `tid` is in the traced set.
+#[inline(always)]
+fn is_traced(tid: u32) -> bool {
+    match setting!(MODE) {
+        mode::ALL => true,
+        mode::CGROUP => {
+            // SAFETY: helper without pointer arguments.
+            let id = unsafe { bpf_get_current_ancestor_cgroup_id(setting!(CGROUP_LEVEL) as i32) };
+            id == setting!(CGROUP_ID)
+        }
+        _ => pid_marked(tid),
+    }
+}
+
+#[inline(always)]
+fn pid_marked(tid: u32) -> bool {
+    TRACED.get(tid / 64).is_some_and(|word| word & (1 << (tid % 64)) != 0)
+}
+
+/// Sets or clears `tid`'s bit. The bit is set by the parent during fork (the child is not running
+/// yet) and cleared by the thread itself at exit, so for one tid the two never race; other tids in
+/// the same word change concurrently, hence an atomic add of ±bit rather than a store.
+#[inline(always)]
+fn mark_pid(tid: u32, traced: bool) {
+    let Some(word) = TRACED.get_ptr_mut(tid / 64) else {
+        return;
+    };
+    let bit = 1u64 << (tid % 64);
+    // SAFETY: `word` points into the array map's value, valid and 8-byte aligned.
+    let set = unsafe { read_volatile(word) } & bit != 0;
+    if traced && !set {
+        atomic_add(word, bit);
+    } else if !traced && set {
+        atomic_add(word, bit.wrapping_neg());
+    }
+}
+
+/// `lock *(u64 *)(ptr + 0) += value` (BPF_ATOMIC | BPF_ADD, every eBPF kernel): the bpf target has
+/// no compare-and-swap, so `core::sync::atomic` offers no `fetch_add` here.
+#[inline(always)]
+fn atomic_add(ptr: *mut u64, value: u64) {
+    // SAFETY: callers pass pointers into map values (valid, 8-byte aligned, writable); the
+    // instruction only adds to that word.
+    unsafe {
+        asm!("lock *(u64 *)({ptr} + 0) += {value}", ptr = in(reg) ptr, value = in(reg) value, options(nostack));
+    }
+}
+
+#[inline(always)]
+fn current_task() -> u64 {
+    // SAFETY: helper without arguments.
+    unsafe { bpf_get_current_task() }
+}
+
+/// Fills `id` for the current task.
+#[inline(always)]
+fn current_identity(id: &mut TaskIdentity) {
+    let off = settings();
+    let pid_tgid = bpf_get_current_pid_tgid();
+    id.pid = (pid_tgid >> 32) as u32;
+    id.tid = pid_tgid as u32;
+    // SAFETY: helper without pointer arguments.
+    id.cgroup_id = unsafe { bpf_get_current_cgroup_id() };
+    id.comm = bpf_get_current_comm().unwrap_or([0; COMM_LEN]);
+    let task = current_task();
+    fill_creds(id, task, off);
+    let parent: u64 = kread(task, off.task_real_parent).unwrap_or(0);
+    id.ppid = kread(parent, off.task_tgid).unwrap_or(0);
+}
+
+#[inline(always)]
+fn fill_creds(id: &mut TaskIdentity, task: u64, off: &KernelOffsets) {
+    if off.valid & offset_valid::TASK_CORE == 0 {
+        return;
+    }
+    let cred: u64 = kread(task, off.task_cred).unwrap_or(0);
+    id.uid = kread(cred, off.cred_uid).unwrap_or(u32::MAX);
+    id.gid = kread(cred, off.cred_gid).unwrap_or(u32::MAX);
+    id.euid = kread(cred, off.cred_euid).unwrap_or(u32::MAX);
+    id.egid = kread(cred, off.cred_egid).unwrap_or(u32::MAX);
+    id.fsuid = kread(cred, off.cred_fsuid).unwrap_or(u32::MAX);
+    id.fsgid = kread(cred, off.cred_fsgid).unwrap_or(u32::MAX);
+    if off.valid & offset_valid::CAPS != 0 {
+        id.cap_effective = kread(cred, off.cred_cap_effective).unwrap_or(0);
+    }
+}
+
+/// The current task's Landlock domain pointer, its layer count and handled filesystem rights.
+#[inline(always)]
+fn landlock_domain() -> Option<(u64, u32, u32)> {
+    let off = settings();
+    if off.valid & offset_valid::LANDLOCK == 0 {
+        return None;
+    }
+    let cred: u64 = kread(current_task(), off.task_cred)?;
+    let blob: u64 = kread(cred, off.cred_security)?;
+    let domain: u64 = kread(blob, off.landlock_cred_blob + off.landlock_cred_domain)?;
+    if domain == 0 {
+        return Some((0, 0, 0));
+    }
+    let layers: u32 = kread(domain, off.landlock_ruleset_num_layers).unwrap_or(0);
+    let mut handled = 0u32;
+    let mut layer = 0u32;
+    while layer < LANDLOCK_MAX_LAYERS && layer < layers {
+        let mask: u32 = kread(domain, off.landlock_ruleset_access_masks + layer * 4).unwrap_or(0);
+        handled |= mask & off.landlock_fs_mask;
+        layer += 1;
+    }
+    Some((domain, layers, handled))
+}
+
+#[inline(always)]
+fn syscall_args(regs: u64, off: &KernelOffsets) -> [u64; 6] {
+    let mut args = [0u64; 6];
+    let mut i = 0;
+    while i < 6 {
+        args[i] = kread(regs, off.regs_args[i]).unwrap_or(0);
+        i += 1;
+    }
+    args
+}
+
+/// Zeroes a buffer with word stores (volatile, so LLVM emits no `memset` call, which eBPF lacks).
+#[inline(always)]
+fn zero<const N: usize>(bytes: &mut [u8; N]) {
+    let words = bytes.as_mut_ptr().cast::<u64>();
+    let mut i = 0;
+    while i < N / 8 {
+        // SAFETY: `i < N / 8`, so the word lies inside `bytes`; unaligned writes are allowed.
+        unsafe { words.add(i).write_volatile(0) };
+        i += 1;
+    }
+}
+
+/// FNV-1a over the whole (zero-padded) buffer, a word at a time. A loop with a constant bound and
+/// no data-dependent exit keeps the verifier's work linear.
+#[inline(always)]
+fn fnv1a<const N: usize>(mut hash: u64, bytes: &[u8; N]) -> u64 {
+    let words = bytes.as_ptr().cast::<u64>();
+    let mut i = 0;
+    while i < N / 8 {
+        // SAFETY: `i < N / 8`, so the word lies inside `bytes`, which starts 8-aligned in `Denial`.
+        hash ^= unsafe { words.add(i).read_volatile() };
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    hash
+}
+
+/// Copies a user string; returns (length without NUL, flags to add).
+#[inline(always)]
+fn read_user_path(ptr: u64, dst: &mut [u8], truncated: u32, fault: u32) -> (u16, u32) {
+    if ptr == 0 {
+        return (0, 0);
+    }
+    // SAFETY: bpf_probe_read_user_str copies at most dst.len() bytes with fault handling.
+    match unsafe { bpf_probe_read_user_str_bytes(ptr as *const u8, dst) } {
+        Ok(bytes) => {
+            let len = bytes.len();
+            let mut flags = 0;
+            if len + 1 >= dst.len() {
+                // SAFETY: one byte of user memory, fault-handled.
+                let next: u8 =
+                    unsafe { bpf_probe_read_user((ptr + len as u64) as *const u8) }.unwrap_or(0);
+                if next != 0 {
+                    flags |= truncated;
+                }
+            }
+            (len as u16, flags)
+        }
+        Err(_) => (0, fault),
+    }
+}
+
+// ---- Programs. ----
+
+/// `sys_enter(struct pt_regs *regs, long id)`: marks that the traced thread entered syscall `id`.
+#[raw_tracepoint(tracepoint = "sys_enter")]
+pub fn dt_sys_enter(ctx: RawTracePointContext) -> i32 {
+    let tid = bpf_get_current_pid_tgid() as u32;
+    if !is_traced(tid) {
+        return 0;
+    }
+    let nr: i64 = ctx.arg(1);
+    let entered = (nr as u32).wrapping_add(1);
+    if let Some(state) = TASKS.get_ptr_mut(&tid) {
+        // SAFETY: the value belongs to this thread; only this thread's programs write it.
+        unsafe {
+            (*state).entered = entered;
+            (*state).flags |= task_flag::ENTER_EVER;
+            (*state).failed_caps = 0;
+        }
+    } else {
+        let state = TaskState { entered, flags: task_flag::ENTER_EVER, failed_caps: 0 };
+        if TASKS.insert(&tid, &state, 0).is_err() {
+            count_loss(loss::TASK_MAP_FULL);
+        }
+    }
+    0
+}
+
+/// `cap_capable(const struct cred *, struct user_namespace *target_ns, const struct
+/// user_namespace *capable_ns, int cap, int ret)`: remembers refused capability checks of the
+/// syscall in flight.
+#[raw_tracepoint(tracepoint = "cap_capable")]
+pub fn dt_cap_capable(ctx: RawTracePointContext) -> i32 {
+    let ret: i64 = ctx.arg(4);
+    if ret as i32 == 0 {
+        return 0;
+    }
+    let tid = bpf_get_current_pid_tgid() as u32;
+    if !is_traced(tid) {
+        return 0;
+    }
+    let cap: i64 = ctx.arg(3);
+    let cap = cap as u32;
+    if cap >= 64 {
+        return 0;
+    }
+    if let Some(state) = TASKS.get_ptr_mut(&tid) {
+        // SAFETY: this thread's own slot.
+        unsafe { (*state).failed_caps |= 1 << cap };
+    }
+    0
+}
+
+/// `sys_exit(struct pt_regs *regs, long ret)`: the heart: report failing syscalls.
+#[raw_tracepoint(tracepoint = "sys_exit")]
+pub fn dt_sys_exit(ctx: RawTracePointContext) -> i32 {
+    let tid = bpf_get_current_pid_tgid() as u32;
+    if !is_traced(tid) {
+        return 0;
+    }
+    let ret: i64 = ctx.arg(1);
+    let mut flags = 0u32;
+    let mut entered = 0u32;
+    let mut failed_caps = 0u64;
+    if let Some(state) = TASKS.get_ptr_mut(&tid) {
+        // SAFETY: this thread's own slot.
+        unsafe {
+            entered = (*state).entered;
+            failed_caps = (*state).failed_caps;
+            if (*state).flags & task_flag::ENTER_EVER != 0 {
+                flags |= denial_flag::ENTER_EVER;
+            }
+            (*state).entered = 0;
+            (*state).failed_caps = 0;
+        }
+    } else {
+        flags |= denial_flag::NO_TASK_SLOT;
+    }
+    let regs: u64 = ctx.arg(0);
+    if ret >= 0 {
+        if entered != 0 {
+            on_success(regs, entered - 1, ret);
+        }
+        return 0;
+    }
+    if ret < -4095 {
+        return 0;
+    }
+    let errno = (-ret) as u32;
+    let off = settings();
+    let Some(nr) = kread::<i64>(regs, off.regs_orig_ax) else {
+        return 0;
+    };
+    let spec = if (0..i64::from(SYSCALL_SLOTS)).contains(&nr) {
+        SYSCALL_SPECS.get(nr as u32).copied().unwrap_or(SyscallSpec::NONE)
+    } else {
+        SyscallSpec::NONE
+    };
+    let always = setting!(ERRNO_ALWAYS);
+    let fork_only = setting!(ERRNO_FORK_ONLY);
+    if !(bit_set(&always, errno)
+        || (spec.flags & spec_flag::FORKLIKE != 0 && bit_set(&fork_only, errno)))
+    {
+        return 0;
+    }
+    if entered == 0 && flags & denial_flag::NO_TASK_SLOT == 0 {
+        flags |= denial_flag::NO_ENTER;
+    }
+    emit_denial(regs, nr, ret, flags, failed_caps, &spec);
+    0
+}
+
+/// A traced syscall succeeded: note the ones that make a sandbox.
+#[inline(always)]
+fn on_success(regs: u64, nr: u32, ret: i64) {
+    let what = if nr == setting!(NR_LANDLOCK_RESTRICT_SELF) {
+        setup_kind::LANDLOCK_RESTRICT
+    } else if nr == setting!(NR_SECCOMP) || nr == setting!(NR_PRCTL) {
+        setup_kind::SECCOMP_FILTER
+    } else {
+        return;
+    };
+    let off = settings();
+    let args = syscall_args(regs, off);
+    // seccomp(SECCOMP_SET_MODE_FILTER = 1, ...) or prctl(PR_SET_SECCOMP = 22, SECCOMP_MODE_FILTER = 2).
+    if nr == setting!(NR_SECCOMP) && args[0] != 1 {
+        return;
+    }
+    if nr == setting!(NR_PRCTL) && (args[0] != 22 || args[1] != 2) {
+        return;
+    }
+    let _ = ret;
+    let Some(mut entry) = EVENTS.reserve::<Setup>(0) else {
+        count_loss(loss::RING_OTHER);
+        return;
+    };
+    let record = entry.as_mut_ptr();
+    // SAFETY: `record` points to reserved ring-buffer space of the right size; every field is
+    // written before submit.
+    unsafe {
+        (*record).kind = kind::SETUP;
+        (*record).what = what;
+        (*record).ts_ns = bpf_ktime_get_ns();
+        current_identity(&mut (*record).task);
+        (*record).args = args;
+        let (domain, layers, handled) = landlock_domain().unwrap_or((0, 0, 0));
+        (*record).landlock_domain = domain;
+        (*record).landlock_layers = layers;
+        (*record).landlock_handled_fs = handled;
+    }
+    entry.submit(0);
+}
+
+#[inline(always)]
+fn emit_denial(regs: u64, nr: i64, ret: i64, mut flags: u32, failed_caps: u64, spec: &SyscallSpec) {
+    let Some(event) = SCRATCH.get_ptr_mut(0) else {
+        return;
+    };
+    let off = settings();
+    // SAFETY: per-CPU scratch, exclusively ours while this program runs on this CPU.
+    let event = unsafe { &mut *event };
+    event.kind = kind::DENIAL;
+    // SAFETY: helper without arguments.
+    event.ts_ns = unsafe { bpf_ktime_get_ns() };
+    current_identity(&mut event.task);
+    event.nr = nr;
+    event.ret = ret;
+    event.args = syscall_args(regs, off);
+    event.failed_caps = failed_caps;
+    event.seccomp_mode = if off.valid & offset_valid::SECCOMP_MODE != 0 {
+        kread(current_task(), off.task_seccomp_mode).unwrap_or(0)
+    } else {
+        0
+    };
+    if let Some((domain, layers, handled)) = landlock_domain() {
+        flags |= denial_flag::LANDLOCK_READ;
+        event.landlock_domain = domain;
+        event.landlock_layers = layers;
+        event.landlock_handled_fs = handled;
+    } else {
+        event.landlock_domain = 0;
+        event.landlock_layers = 0;
+        event.landlock_handled_fs = 0;
+    }
+    event.path0_len = 0;
+    event.path1_len = 0;
+    event.buf_len = 0;
+    event._pad = 0;
+    // Stale bytes of an earlier record would change the hash of identical names.
+    zero(&mut event.path0);
+    zero(&mut event.path1);
+    zero(&mut event.buf);
+    if (spec.path0_arg as usize) < 6 {
+        let (len, f) = read_user_path(
+            event.args[spec.path0_arg as usize],
+            &mut event.path0,
+            denial_flag::PATH0_TRUNCATED,
+            denial_flag::PATH0_FAULT,
+        );
+        event.path0_len = len;
+        flags |= f;
+    }
+    if (spec.path1_arg as usize) < 6 {
+        let (len, f) = read_user_path(
+            event.args[spec.path1_arg as usize],
+            &mut event.path1,
+            denial_flag::PATH1_TRUNCATED,
+            denial_flag::PATH1_FAULT,
+        );
+        event.path1_len = len;
+        flags |= f;
+    }
+    if (spec.buf_arg as usize) < 6 {
+        let mut len = BUF_CAP as u64;
+        if (spec.buf_len_arg as usize) < 6 && spec.buf_len_arg != NO_ARG {
+            let wanted = event.args[spec.buf_len_arg as usize];
+            if wanted < len {
+                len = wanted;
+            }
+        }
+        let ptr = event.args[spec.buf_arg as usize];
+        if ptr != 0 && len > 0 && len <= BUF_CAP as u64 {
+            // SAFETY: fault-handled copy of at most BUF_CAP bytes into the scratch record.
+            if unsafe { bpf_probe_read_user_buf(ptr as *const u8, &mut event.buf[..len as usize]) }
+                .is_ok()
+            {
+                event.buf_len = len as u32;
+                flags |= denial_flag::BUF_READ;
+            }
+        }
+    }
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    hash = fnv1a(hash, &event.path0);
+    hash = fnv1a(hash ^ 0xff, &event.path1);
+    hash = fnv1a(hash ^ 0xfe, &event.buf);
+    let key = AggKey {
+        object_hash: hash,
+        failed_caps,
+        tgid: event.task.pid,
+        nr: nr as u32,
+        ret: ret as i32,
+        flags: flags & (denial_flag::NO_ENTER | denial_flag::ENTER_EVER),
+    };
+    event.agg = key;
+    let now = event.ts_ns;
+    if let Some(value) = AGG.get_ptr_mut(&key) {
+        // Several threads of one process can hit the same key at once: add atomically.
+        // SAFETY: `value` points into the hash map's element.
+        atomic_add(unsafe { &raw mut (*value).count }, 1);
+        // SAFETY: as above; a racy store of a timestamp is harmless.
+        unsafe { (*value).last_ns = now };
+        return;
+    }
+    // BPF_NOEXIST: if another CPU inserted the same key meanwhile, count there instead.
+    match AGG.insert(&key, &AggValue { count: 1, last_ns: now }, 1) {
+        Ok(()) => flags |= denial_flag::AGGREGATED,
+        Err(_) => {
+            if let Some(value) = AGG.get_ptr_mut(&key) {
+                // SAFETY: `value` points into the hash map's element.
+                atomic_add(unsafe { &raw mut (*value).count }, 1);
+                return;
+            }
+            count_loss(loss::AGG_MAP_FULL);
+        }
+    }
+    event.flags = flags;
+    if EVENTS.output::<Denial>(&*event, 0).is_err() {
+        count_loss(loss::RING_DENIAL);
+        if flags & denial_flag::AGGREGATED != 0 {
+            // The details are gone; keep the count out of the map so totals stay exact: the user
+            // side adds LOSSES[RING_DENIAL] to the totals as "denials without details".
+            let _ = AGG.remove(&key);
+        }
+    }
+}
+
+/// `sched_process_fork(struct task_struct *parent, struct task_struct *child)`: children of traced
+/// tasks are traced, from birth.
+#[raw_tracepoint(tracepoint = "sched_process_fork")]
+pub fn dt_fork(ctx: RawTracePointContext) -> i32 {
+    let tid = bpf_get_current_pid_tgid() as u32;
+    if !is_traced(tid) {
+        return 0;
+    }
+    let child: u64 = ctx.arg(1);
+    let Some(child_tid) = kread::<u32>(child, settings().task_pid) else {
+        return 0;
+    };
+    if setting!(MODE) == mode::PIDS {
+        mark_pid(child_tid, true);
+    }
+    let state = TaskState { entered: 0, flags: task_flag::ENTER_EVER, failed_caps: 0 };
+    if TASKS.insert(&child_tid, &state, 0).is_err() {
+        count_loss(loss::TASK_MAP_FULL);
+    }
+    0
+}
+
+/// `sched_process_exec(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)`.
+#[raw_tracepoint(tracepoint = "sched_process_exec")]
+pub fn dt_exec(ctx: RawTracePointContext) -> i32 {
+    let tid = bpf_get_current_pid_tgid() as u32;
+    if !is_traced(tid) {
+        return 0;
+    }
+    let off = settings();
+    if off.valid & offset_valid::BINPRM == 0 {
+        return 0;
+    }
+    let bprm: u64 = ctx.arg(2);
+    let Some(mut entry) = EVENTS.reserve::<Exec>(0) else {
+        count_loss(loss::RING_OTHER);
+        return 0;
+    };
+    let record = entry.as_mut_ptr();
+    // SAFETY: reserved space of the right size; every field written before submit.
+    unsafe {
+        (*record).kind = kind::EXEC;
+        (*record).ts_ns = bpf_ktime_get_ns();
+        current_identity(&mut (*record).task);
+        let name: u64 = kread(bprm, off.binprm_filename).unwrap_or(0);
+        (*record).filename_len = 0;
+        if name != 0 {
+            if let Ok(bytes) = bpf_probe_read_kernel_str_bytes(name as *const u8, &mut (*record).filename) {
+                (*record).filename_len = bytes.len() as u32;
+            }
+        }
+    }
+    entry.submit(0);
+    0
+}
+
+/// `sched_process_exit(struct task_struct *p[, bool group_dead])`: the thread is gone; report the
+/// group's end once, and forget the thread.
+#[raw_tracepoint(tracepoint = "sched_process_exit")]
+pub fn dt_exit(ctx: RawTracePointContext) -> i32 {
+    let pid_tgid = bpf_get_current_pid_tgid();
+    let tid = pid_tgid as u32;
+    if !is_traced(tid) {
+        return 0;
+    }
+    let group_dead = if setting!(EXIT_HAS_GROUP_DEAD) == 1 {
+        let dead: u64 = ctx.arg(1);
+        dead & 0xff != 0
+    } else {
+        tid == (pid_tgid >> 32) as u32
+    };
+    if group_dead {
+        if let Some(mut entry) = EVENTS.reserve::<Exit>(0) {
+            let record = entry.as_mut_ptr();
+            let off = settings();
+            // SAFETY: reserved space of the right size; every field written before submit.
+            unsafe {
+                (*record).kind = kind::EXIT;
+                (*record).ts_ns = bpf_ktime_get_ns();
+                current_identity(&mut (*record).task);
+                (*record).exit_code = if off.valid & offset_valid::EXIT_CODE != 0 {
+                    kread(current_task(), off.task_exit_code).unwrap_or(u32::MAX)
+                } else {
+                    u32::MAX
+                };
+            }
+            entry.submit(0);
+        } else {
+            count_loss(loss::RING_OTHER);
+        }
+    }
+    let _ = TASKS.remove(&tid);
+    if setting!(MODE) == mode::PIDS {
+        mark_pid(tid, false);
+    }
+    0
+}
+
+/// `signal_generate(int sig, struct kernel_siginfo *info, struct task_struct *task, int group,
+/// int result)`: a signal for a traced task; the sender is the current task.
+#[raw_tracepoint(tracepoint = "signal_generate")]
+pub fn dt_signal(ctx: RawTracePointContext) -> i32 {
+    let sig: i64 = ctx.arg(0);
+    let sig = sig as u32;
+    // SIGCHLD is a notification, not a fate.
+    if sig == 17 || sig == 0 {
+        return 0;
+    }
+    let task: u64 = ctx.arg(2);
+    let off = settings();
+    let Some(target_tid) = kread::<u32>(task, off.task_pid) else {
+        return 0;
+    };
+    let traced = match setting!(MODE) {
+        mode::PIDS => pid_marked(target_tid),
+        _ => TASKS.get_ptr(&target_tid).is_some(),
+    };
+    if !traced {
+        return 0;
+    }
+    let info: u64 = ctx.arg(1);
+    let group: i64 = ctx.arg(3);
+    let result: i64 = ctx.arg(4);
+    let Some(mut entry) = EVENTS.reserve::<Signal>(0) else {
+        count_loss(loss::RING_OTHER);
+        return 0;
+    };
+    let record = entry.as_mut_ptr();
+    // SAFETY: reserved space of the right size; every field written before submit.
+    unsafe {
+        (*record).kind = kind::SIGNAL;
+        (*record).sig = sig;
+        (*record).ts_ns = bpf_ktime_get_ns();
+        current_identity(&mut (*record).sender);
+        (*record).target_tid = target_tid;
+        (*record).target_pid = kread(task, off.task_tgid).unwrap_or(0);
+        (*record).target_comm = kread(task, off.task_comm).unwrap_or([0; COMM_LEN]);
+        (*record).group = u32::from(group as i32 != 0);
+        (*record).result = result as i32;
+        // info is 0 for SEND_SIG_NOINFO and 1 for SEND_SIG_PRIV (include/linux/sched/signal.h).
+        if off.valid & offset_valid::SIGINFO != 0 && info > 1 {
+            (*record).code = kread(info, off.siginfo_code).unwrap_or(0);
+            (*record).si_pid = kread(info, off.siginfo_pid).unwrap_or(0);
+            (*record).si_syscall = kread(info, off.siginfo_syscall).unwrap_or(-1);
+            (*record).info_read = 1;
+        } else {
+            (*record).code = 0;
+            (*record).si_pid = 0;
+            (*record).si_syscall = -1;
+            (*record).info_read = 0;
+        }
+    }
+    entry.submit(0);
+    0
+}
+
+/// `mark_victim(struct task_struct *task, uid_t uid)`: the OOM killer chose a task.
+#[raw_tracepoint(tracepoint = "mark_victim")]
+pub fn dt_oom(ctx: RawTracePointContext) -> i32 {
+    let task: u64 = ctx.arg(0);
+    let off = settings();
+    let Some(tid) = kread::<u32>(task, off.task_pid) else {
+        return 0;
+    };
+    let traced = match setting!(MODE) {
+        mode::PIDS => pid_marked(tid),
+        _ => TASKS.get_ptr(&tid).is_some(),
+    };
+    if !traced {
+        return 0;
+    }
+    let pid = kread(task, off.task_tgid).unwrap_or(tid);
+    // SAFETY: helper without arguments.
+    let ts_ns = unsafe { bpf_ktime_get_ns() };
+    if EVENTS.output::<OomVictim>(&OomVictim { kind: kind::OOM_VICTIM, pid, ts_ns }, 0).is_err() {
+        count_loss(loss::RING_OTHER);
+    }
+    0
+}

@@ -1,0 +1,244 @@
+//! Turns the stream of kernel records into the report: enriches each first-of-a-kind denial with
+//! what /proc says at that moment, explains it, merges identical denials and keeps exact counts
+//! from the in-kernel aggregation map.
+
+use std::collections::HashMap;
+
+use denytrace_common::{AggKey, AggValue, Denial, denial_flag, loss};
+
+use crate::{
+    attribution::{self, Context},
+    clock::Clock,
+    decode::{self, Record},
+    describe,
+    fate::Fates,
+    model::{DenialEntry, Losses, Stats},
+    procinfo,
+};
+
+/// What identifies a distinct denial: process image, syscall, object, errno.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct EntryKey {
+    image: Vec<u8>,
+    nr: i64,
+    path: Option<Vec<u8>>,
+    path2: Option<Vec<u8>>,
+    ret: i64,
+}
+
+/// What a record changed, for live output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Update {
+    /// A new distinct denial (index into the entries).
+    NewDenial(usize),
+    /// Another occurrence of a known one.
+    Repeat(usize),
+    /// A signal entry was added (index into the signals).
+    Signal(usize),
+    /// A traced process ended (index into the fates).
+    Exit(usize),
+    /// Nothing to show.
+    Quiet,
+}
+
+/// Accumulated state of one tracing session.
+pub struct Collector {
+    clock: Clock,
+    /// Attribution context (LSMs, sandboxes seen being made...).
+    pub context: Context,
+    entries: Vec<DenialEntry>,
+    first_ns: Vec<u64>,
+    last_ns: Vec<u64>,
+    unaggregated: Vec<u64>,
+    index: HashMap<EntryKey, usize>,
+    by_agg: HashMap<AggKey, usize>,
+    exes: HashMap<u32, Vec<u8>>,
+    /// Processes' fates and signals.
+    pub fates: Fates,
+    records: u64,
+    malformed: u64,
+}
+
+impl Collector {
+    /// A collector for a session that started at `clock`.
+    #[must_use]
+    pub fn new(clock: Clock, context: Context) -> Self {
+        Self {
+            clock,
+            context,
+            entries: Vec::new(),
+            first_ns: Vec::new(),
+            last_ns: Vec::new(),
+            unaggregated: Vec::new(),
+            index: HashMap::new(),
+            by_agg: HashMap::new(),
+            exes: HashMap::new(),
+            fates: Fates::default(),
+            records: 0,
+            malformed: 0,
+        }
+    }
+
+    /// The session's clock.
+    #[must_use]
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Handles one record's bytes.
+    pub fn on_bytes(&mut self, bytes: &[u8]) -> Update {
+        match Record::try_from(bytes) {
+            Ok(record) => self.on_record(record),
+            Err(err) => {
+                self.malformed += 1;
+                tracing::warn!("malformed record from the kernel: {err:#}");
+                Update::Quiet
+            }
+        }
+    }
+
+    /// Handles one decoded record.
+    pub fn on_record(&mut self, record: Record) -> Update {
+        match record {
+            Record::Denial(d) => self.on_denial(&d),
+            Record::Exec(e) => {
+                let name = decode::c_bytes(&e.filename[..(e.filename_len as usize).min(e.filename.len())]);
+                // The file name as passed to execve may be relative; /proc has the real one.
+                let exe = procinfo::exe(e.task.pid).unwrap_or_else(|| name.to_vec());
+                self.exes.insert(e.task.pid, exe.clone());
+                self.fates.on_exec(&e, exe);
+                Update::Quiet
+            }
+            Record::Setup(s) => {
+                self.context.on_setup(&s, &self.clock);
+                Update::Quiet
+            }
+            Record::Signal(s) => {
+                let exe = self.exe_of(s.sender.pid);
+                self.fates.on_signal(&s, exe, &self.clock).map_or(Update::Quiet, Update::Signal)
+            }
+            Record::Exit(x) => {
+                let exe = self.exes.get(&x.task.pid).cloned();
+                let index = self.fates.on_exit(&x, exe, &self.clock);
+                self.exes.remove(&x.task.pid);
+                Update::Exit(index)
+            }
+            Record::OomVictim(o) => {
+                self.fates.on_oom(&o);
+                Update::Quiet
+            }
+        }
+    }
+
+    fn exe_of(&mut self, pid: u32) -> Option<Vec<u8>> {
+        if let Some(exe) = self.exes.get(&pid) {
+            return Some(exe.clone());
+        }
+        let exe = procinfo::exe(pid)?;
+        self.exes.insert(pid, exe.clone());
+        Some(exe)
+    }
+
+    fn on_denial(&mut self, d: &Denial) -> Update {
+        self.records += 1;
+        let exe = self.exe_of(d.task.pid);
+        let paths = describe::paths(d);
+        let key = EntryKey {
+            image: exe.clone().unwrap_or_else(|| decode::comm(&d.task).to_vec()),
+            nr: d.nr,
+            path: paths.path.clone(),
+            path2: paths.path2.clone(),
+            ret: d.ret,
+        };
+        let aggregated = d.flags & denial_flag::AGGREGATED != 0;
+        if let Some(&i) = self.index.get(&key) {
+            if aggregated {
+                self.by_agg.insert(d.agg, i);
+            } else {
+                self.unaggregated[i] += 1;
+            }
+            self.first_ns[i] = self.first_ns[i].min(d.ts_ns);
+            self.last_ns[i] = self.last_ns[i].max(d.ts_ns);
+            return Update::Repeat(i);
+        }
+        let cgroup = procinfo::cgroup_v2(d.task.pid);
+        let cause = attribution::explain(d, &paths, &self.context, &self.clock);
+        let entry = DenialEntry {
+            count: 1,
+            first_seen: self.clock.wall(d.ts_ns),
+            last_seen: self.clock.wall(d.ts_ns),
+            t_ms: self.clock.offset_ms(d.ts_ns),
+            process: describe::process(&d.task, exe.as_deref(), cgroup.as_deref()),
+            syscall: describe::syscall(d),
+            path: paths.path.as_deref().map(crate::text::Text::from_bytes),
+            path2: paths.path2.as_deref().map(crate::text::Text::from_bytes),
+            errno: describe::errno_name(d.ret),
+            ret: d.ret,
+            cause: Some(cause),
+            suggestions: Vec::new(),
+        };
+        let i = self.entries.len();
+        self.entries.push(entry);
+        self.first_ns.push(d.ts_ns);
+        self.last_ns.push(d.ts_ns);
+        self.unaggregated.push(u64::from(!aggregated));
+        self.index.insert(key, i);
+        if aggregated {
+            self.by_agg.insert(d.agg, i);
+        }
+        Update::NewDenial(i)
+    }
+
+    /// The entry at `i` as it stands.
+    #[must_use]
+    pub fn entry(&self, i: usize) -> &DenialEntry {
+        &self.entries[i]
+    }
+
+    /// Applies the kernel's counts and returns the entries (in first-seen order) and the stats.
+    #[must_use]
+    pub fn finish(
+        &mut self,
+        agg: &HashMap<AggKey, AggValue>,
+        losses: [u64; loss::COUNT as usize],
+        events_capped: u64,
+    ) -> (Vec<DenialEntry>, Stats) {
+        let mut counts = self.unaggregated.clone();
+        let mut last = self.last_ns.clone();
+        for (key, &i) in &self.by_agg {
+            if let Some(v) = agg.get(key) {
+                counts[i] += v.count;
+                last[i] = last[i].max(v.last_ns);
+            } else {
+                counts[i] += 1;
+            }
+        }
+        let mut order: Vec<usize> = (0..self.entries.len()).collect();
+        order.sort_by_key(|&i| (self.first_ns[i], i));
+        let mut entries = Vec::with_capacity(order.len());
+        for i in order {
+            let mut e = self.entries[i].clone();
+            e.count = counts[i];
+            e.first_seen = self.clock.wall(self.first_ns[i]);
+            e.last_seen = self.clock.wall(last[i]);
+            e.t_ms = self.clock.offset_ms(self.first_ns[i]);
+            entries.push(e);
+        }
+        let lost_details = losses[loss::RING_DENIAL as usize];
+        let stats = Stats {
+            records: self.records,
+            denials: counts.iter().sum::<u64>() + lost_details,
+            distinct: entries.len() as u64,
+            lost: lost_details + losses[loss::RING_OTHER as usize] + self.malformed,
+            losses: Losses {
+                ring_denials: lost_details,
+                ring_other: losses[loss::RING_OTHER as usize],
+                task_map_full: losses[loss::TASK_MAP_FULL as usize],
+                agg_map_full: losses[loss::AGG_MAP_FULL as usize],
+                malformed: self.malformed,
+                events_capped,
+            },
+        };
+        (entries, stats)
+    }
+}

@@ -1,0 +1,292 @@
+//! Loads the embedded kernel programs with this kernel's offsets and the run's settings, attaches
+//! them, and gives access to their maps. Dropping a [`Tracer`] detaches everything.
+
+use std::collections::HashMap as StdHashMap;
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use aya::{
+    Ebpf, EbpfLoader,
+    maps::{Array, HashMap, MapData, PerCpuArray, RingBuf},
+    programs::RawTracePoint,
+};
+use denytrace_common::{AggKey, AggValue, SYSCALL_SLOTS, SyscallSpec, TaskState, loss, mode, task_flag};
+use serde::Serialize;
+
+use crate::{btf::Btf, kernel, syscalls};
+
+/// The kernel object built by `build.rs` from `tracer-ebpf/`.
+static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/denytrace"));
+
+/// Which tasks to trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Tasks marked with [`Tracer::mark_pid`] and their descendants.
+    Pids,
+    /// Tasks in the cgroup v2 with this id (at this level) and its descendants.
+    Cgroup {
+        /// Directory inode of the cgroup.
+        id: u64,
+        /// Depth below the cgroup2 root.
+        level: u32,
+    },
+    /// Every task on the machine.
+    All,
+}
+
+/// What to capture.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Which tasks.
+    pub scope: Scope,
+    /// Errnos reported from any syscall.
+    pub errnos: Vec<i32>,
+    /// Errnos reported from fork-like syscalls only.
+    pub fork_errnos: Vec<i32>,
+    /// Ring buffer size in bytes (a power of two multiple of the page size).
+    pub ring_bytes: u32,
+    /// Distinct denials counted in the kernel.
+    pub agg_entries: u32,
+    /// Threads tracked at once.
+    pub task_entries: u32,
+}
+
+impl Settings {
+    /// The defaults of the `run` and `watch` commands.
+    #[must_use]
+    pub fn new(scope: Scope) -> Self {
+        Self {
+            scope,
+            errnos: vec![libc::EACCES, libc::EPERM, libc::EMFILE, libc::ENFILE, libc::EROFS],
+            fork_errnos: vec![libc::EAGAIN],
+            ring_bytes: 8 << 20,
+            agg_entries: 16384,
+            task_entries: 65536,
+        }
+    }
+}
+
+/// One capture mechanism and whether it is in use; listed in reports and by `doctor`.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Mechanism {
+    /// e.g. `raw_tracepoint:sys_exit`, `btf:landlock_domain`.
+    pub name: String,
+    /// Whether it was used in this run.
+    pub used: bool,
+    /// Why not, or what it gives.
+    pub detail: String,
+}
+
+/// Loaded and attached programs.
+pub struct Tracer {
+    ebpf: Ebpf,
+    /// What was used and what was not.
+    pub mechanisms: Vec<Mechanism>,
+    /// Offsets that could not be found and what that costs.
+    pub missing: Vec<String>,
+    /// Landlock's blob offset was computed (domains are readable).
+    pub landlock_readable: bool,
+    /// Active LSMs.
+    pub lsms: Vec<String>,
+}
+
+/// An error whose text may carry a whole verifier log: keep its head and its last lines.
+fn shorten(err: anyhow::Error) -> anyhow::Error {
+    let text = format!("{err:#}");
+    let text = text.replace("\\x0a", "\n");
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() <= 12 && text.len() <= 2000 {
+        return err;
+    }
+    let head: String = lines.first().map(|l| l.chars().take(300).collect()).unwrap_or_default();
+    let tail = lines[lines.len().saturating_sub(6)..].join("\n");
+    anyhow!("{head} [... verifier log cut ...]\n{tail}")
+}
+
+fn errno_mask(errnos: &[i32]) -> Result<[u64; 3]> {
+    let mut mask = [0u64; 3];
+    for &e in errnos {
+        let bit = usize::try_from(e).ok().filter(|b| *b < 192).ok_or_else(|| anyhow!("errno {e} out of range"))?;
+        mask[bit / 64] |= 1 << (bit % 64);
+    }
+    Ok(mask)
+}
+
+fn pid_max() -> u32 {
+    std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(1 << 22)
+}
+
+impl Tracer {
+    /// Reads BTF, loads and attaches every program. On error nothing stays attached.
+    pub fn load(settings: &Settings) -> Result<Self> {
+        if OBJECT.is_empty() {
+            bail!("this denytrace was built without its eBPF object (AYA_BUILD_SKIP); rebuild with `cargo xtask build`");
+        }
+        let btf = Btf::from_sys()?;
+        let lsms = kernel::lsm::active().unwrap_or_default();
+        let offsets = kernel::offsets::from_btf(&btf, &lsms).context("reading kernel struct offsets from BTF")?;
+        let mut mechanisms = vec![Mechanism {
+            name: "btf:offsets".into(),
+            used: true,
+            detail: "struct offsets read from /sys/kernel/btf/vmlinux".into(),
+        }];
+        let landlock_readable =
+            offsets.kernel.valid & denytrace_common::offset_valid::LANDLOCK != 0;
+        mechanisms.push(Mechanism {
+            name: "btf:landlock_domain".into(),
+            used: landlock_readable,
+            detail: if landlock_readable {
+                "each task's Landlock domain and its handled rights are read from its credentials".into()
+            } else if lsms.iter().any(|l| l == "landlock") {
+                "Landlock's credential blob could not be located".into()
+            } else {
+                "Landlock is not an active LSM".into()
+            },
+        });
+
+        let (mode_value, cgroup_id, cgroup_level) = match settings.scope {
+            Scope::Pids => (mode::PIDS, 0u64, 0u32),
+            Scope::Cgroup { id, level } => (mode::CGROUP, id, level),
+            Scope::All => (mode::ALL, 0, 0),
+        };
+        let always = errno_mask(&settings.errnos)?;
+        let fork_only = errno_mask(&settings.fork_errnos)?;
+        let nr = |name: &str| syscalls::by_name(name).map_or(u32::MAX, |s| s.nr);
+        let nr_restrict = nr("landlock_restrict_self");
+        let nr_seccomp = nr("seccomp");
+        let nr_prctl = nr("prctl");
+
+        let mut hook_params = StdHashMap::new();
+        let mut skipped = Vec::new();
+        for hook in kernel::offsets::HOOKS {
+            match kernel::offsets::check_prototype(&btf, hook) {
+                Ok(n) => {
+                    hook_params.insert(hook.program, n);
+                }
+                Err(e) if hook.required => return Err(e.context("a required tracepoint is missing")),
+                Err(e) => skipped.push((hook, e)),
+            }
+        }
+        let exit_has_group_dead: u32 = u32::from(hook_params.get("dt_exit") == Some(&2));
+        let words = pid_max().div_ceil(64).max(1);
+
+        let mut loader = EbpfLoader::new();
+        loader
+            .override_global("OFFSETS", &offsets.kernel, true)
+            .override_global("MODE", &mode_value, true)
+            .override_global("CGROUP_ID", &cgroup_id, true)
+            .override_global("CGROUP_LEVEL", &cgroup_level, true)
+            .override_global("ERRNO_ALWAYS", &always, true)
+            .override_global("ERRNO_FORK_ONLY", &fork_only, true)
+            .override_global("NR_LANDLOCK_RESTRICT_SELF", &nr_restrict, true)
+            .override_global("NR_SECCOMP", &nr_seccomp, true)
+            .override_global("NR_PRCTL", &nr_prctl, true)
+            .override_global("EXIT_HAS_GROUP_DEAD", &exit_has_group_dead, true)
+            .map_max_entries("EVENTS", settings.ring_bytes)
+            .map_max_entries("TRACED", words)
+            .map_max_entries("TASKS", settings.task_entries)
+            .map_max_entries("AGG", settings.agg_entries);
+        let mut ebpf = loader.load(OBJECT).map_err(|e| {
+            anyhow!(e).context("loading the eBPF object (needs CAP_BPF and CAP_PERFMON, or root)")
+        })?;
+
+        let mut specs: Array<_, SyscallSpec> =
+            Array::try_from(ebpf.map_mut("SYSCALL_SPECS").ok_or_else(|| anyhow!("map SYSCALL_SPECS missing"))?)?;
+        for sc in syscalls::all() {
+            if sc.nr < SYSCALL_SLOTS {
+                specs.set(sc.nr, syscalls::kernel_spec(sc), 0).context("filling SYSCALL_SPECS")?;
+            }
+        }
+
+        for hook in kernel::offsets::HOOKS {
+            if let Some((_, err)) = skipped.iter().find(|(h, _)| h.program == hook.program) {
+                mechanisms.push(Mechanism {
+                    name: format!("raw_tracepoint:{}", hook.tracepoint),
+                    used: false,
+                    detail: format!("{}: {err:#}", hook.without),
+                });
+                continue;
+            }
+            let program: &mut RawTracePoint = ebpf
+                .program_mut(hook.program)
+                .ok_or_else(|| anyhow!("program {} missing from the object", hook.program))?
+                .try_into()?;
+            let attached = program
+                .load()
+                .map_err(anyhow::Error::from)
+                .and_then(|()| program.attach(hook.tracepoint).map_err(anyhow::Error::from));
+            match attached {
+                Ok(_link) => mechanisms.push(Mechanism {
+                    name: format!("raw_tracepoint:{}", hook.tracepoint),
+                    used: true,
+                    detail: String::new(),
+                }),
+                Err(e) if hook.required => {
+                    return Err(shorten(e).context(format!(
+                        "loading or attaching the {} program (needs CAP_BPF and CAP_PERFMON, or root)",
+                        hook.tracepoint
+                    )));
+                }
+                Err(e) => mechanisms.push(Mechanism {
+                    name: format!("raw_tracepoint:{}", hook.tracepoint),
+                    used: false,
+                    detail: format!("{}: {:#}", hook.without, shorten(e)),
+                }),
+            }
+        }
+        Ok(Self { ebpf, mechanisms, missing: offsets.missing, landlock_readable, lsms })
+    }
+
+    /// Adds thread `tid` to the traced set (pids scope). `enter_seen` says whether the thread is
+    /// known not to be inside a syscall (a child held before exec), so that its next failing exit
+    /// without an entry is meaningful.
+    pub fn mark_pid(&mut self, tid: u32, enter_seen: bool) -> Result<()> {
+        let state = TaskState {
+            entered: 0,
+            flags: if enter_seen { task_flag::ENTER_EVER } else { 0 },
+            failed_caps: 0,
+        };
+        let mut tasks: HashMap<_, u32, TaskState> =
+            HashMap::try_from(self.ebpf.map_mut("TASKS").ok_or_else(|| anyhow!("map TASKS missing"))?)?;
+        tasks.insert(tid, state, 0).context("adding a task to TASKS")?;
+        let mut traced: Array<_, u64> =
+            Array::try_from(self.ebpf.map_mut("TRACED").ok_or_else(|| anyhow!("map TRACED missing"))?)?;
+        let word = tid / 64;
+        let current = traced.get(&word, 0).with_context(|| format!("pid {tid} is beyond pid_max"))?;
+        traced.set(word, current | (1 << (tid % 64)), 0)?;
+        Ok(())
+    }
+
+    /// Takes the ring buffer of records (once).
+    pub fn take_events(&mut self) -> Result<RingBuf<MapData>> {
+        let map = self.ebpf.take_map("EVENTS").ok_or_else(|| anyhow!("ring buffer already taken"))?;
+        Ok(RingBuf::try_from(map)?)
+    }
+
+    /// The in-kernel counts of identical denials.
+    pub fn aggregated(&self) -> Result<StdHashMap<AggKey, AggValue>> {
+        let agg: HashMap<_, AggKey, AggValue> =
+            HashMap::try_from(self.ebpf.map("AGG").ok_or_else(|| anyhow!("map AGG missing"))?)?;
+        let mut out = StdHashMap::new();
+        for item in agg.iter() {
+            let (k, v) = item?;
+            out.insert(k, v);
+        }
+        Ok(out)
+    }
+
+    /// Loss counters summed over CPUs, indexed by `denytrace_common::loss`.
+    pub fn losses(&self) -> Result<[u64; loss::COUNT as usize]> {
+        let losses: PerCpuArray<_, u64> =
+            PerCpuArray::try_from(self.ebpf.map("LOSSES").ok_or_else(|| anyhow!("map LOSSES missing"))?)?;
+        let mut out = [0u64; loss::COUNT as usize];
+        for (i, slot) in out.iter_mut().enumerate() {
+            let index = u32::try_from(i)?;
+            *slot = losses.get(&index, 0)?.iter().sum();
+        }
+        Ok(out)
+    }
+}
