@@ -12,6 +12,8 @@ pub const PATH0_CAP: usize = 512;
 pub const PATH1_CAP: usize = 256;
 /// Bytes kept of a small user buffer: a `sockaddr` (connect, bind) or an `open_how` (openat2).
 pub const BUF_CAP: usize = 32;
+/// Supplementary groups kept in a denial record (the count is kept whole).
+pub const GROUPS_CAP: usize = 16;
 /// Bytes kept of an executed file's name.
 pub const EXEC_CAP: usize = 256;
 /// `TASK_COMM_LEN`.
@@ -190,6 +192,18 @@ pub struct KernelOffsets {
     pub siginfo_syscall: u32,
     /// Mask of the filesystem bits (`fs` bitfield) in one Landlock `struct access_masks`.
     pub landlock_fs_mask: u32,
+    /// `struct task_struct`: `nsproxy`.
+    pub task_nsproxy: u32,
+    /// `struct nsproxy`: `mnt_ns`.
+    pub nsproxy_mnt_ns: u32,
+    /// `struct mnt_namespace`: `ns.inum`.
+    pub mnt_ns_inum: u32,
+    /// `struct cred`: `group_info`.
+    pub cred_group_info: u32,
+    /// `struct group_info`: `ngroups`.
+    pub group_info_ngroups: u32,
+    /// `struct group_info`: `gid` (flexible array of gids).
+    pub group_info_gid: u32,
     /// Explicit padding.
     pub _pad: u32,
 }
@@ -212,6 +226,10 @@ pub mod offset_valid {
     pub const EXIT_CODE: u64 = 1 << 6;
     /// `cred.cap_effective`.
     pub const CAPS: u64 = 1 << 7;
+    /// The mount namespace number.
+    pub const MNT_NS: u64 = 1 << 8;
+    /// Supplementary groups.
+    pub const GROUPS: u64 = 1 << 9;
 }
 
 /// Per-thread tracking state (`TASKS` map, keyed by thread id).
@@ -326,8 +344,12 @@ pub struct Denial {
     pub path1_len: u16,
     /// Bytes of `buf` used.
     pub buf_len: u32,
-    /// Explicit padding.
-    pub _pad: u32,
+    /// Mount namespace number (`/proc/PID/ns/mnt` inode), 0 when unread.
+    pub mnt_ns: u32,
+    /// Number of supplementary groups (may exceed [`GROUPS_CAP`]); `u32::MAX` when unread.
+    pub ngroups: u32,
+    /// The first supplementary groups.
+    pub groups: [u32; GROUPS_CAP],
     /// The aggregation key under which later identical denials are counted.
     pub agg: AggKey,
     /// Small user buffer (sockaddr / open_how).
@@ -444,14 +466,14 @@ pub struct OomVictim {
 
 // No implicit padding anywhere: each size is the sum of the fields.
 const _: () = assert!(core::mem::size_of::<SyscallSpec>() == 8);
-const _: () = assert!(core::mem::size_of::<KernelOffsets>() == 8 + 4 * 32);
+const _: () = assert!(core::mem::size_of::<KernelOffsets>() == 8 + 4 * 38);
 const _: () = assert!(core::mem::size_of::<TaskState>() == 16);
 const _: () = assert!(core::mem::size_of::<AggKey>() == 32);
 const _: () = assert!(core::mem::size_of::<AggValue>() == 16);
 const _: () = assert!(core::mem::size_of::<TaskIdentity>() == 40 + 16 + COMM_LEN);
 const _: () = assert!(
     core::mem::size_of::<Denial>()
-        == 16 + 72 + 16 + 48 + 16 + 12 + 4 + 8 + 32 + BUF_CAP + PATH0_CAP + PATH1_CAP
+        == 16 + 72 + 16 + 48 + 16 + 12 + 4 + 8 + 8 + 4 * GROUPS_CAP + 32 + BUF_CAP + PATH0_CAP + PATH1_CAP
 );
 const _: () = assert!(core::mem::size_of::<Exec>() == 16 + 72 + EXEC_CAP);
 const _: () = assert!(core::mem::size_of::<Exit>() == 16 + 72);

@@ -17,7 +17,7 @@ use aya_ebpf::{
     programs::RawTracePointContext,
 };
 use denytrace_common::{
-    AggKey, AggValue, BUF_CAP, COMM_LEN, Denial, Exec, Exit, KernelOffsets, LANDLOCK_MAX_LAYERS,
+    AggKey, AggValue, BUF_CAP, COMM_LEN, GROUPS_CAP, Denial, Exec, Exit, KernelOffsets, LANDLOCK_MAX_LAYERS,
     NO_ARG, OomVictim, SYSCALL_SLOTS, Setup, Signal, SyscallSpec,
     TaskIdentity, TaskState, denial_flag, kind, loss, mode, offset_valid, setup_kind, spec_flag,
     task_flag,
@@ -55,6 +55,12 @@ static OFFSETS: KernelOffsets = KernelOffsets {
     siginfo_pid: 0,
     siginfo_syscall: 0,
     landlock_fs_mask: 0,
+    task_nsproxy: 0,
+    nsproxy_mnt_ns: 0,
+    mnt_ns_inum: 0,
+    cred_group_info: 0,
+    group_info_ngroups: 0,
+    group_info_gid: 0,
     _pad: 0,
 };
 /// Which tasks are traced: a `denytrace_common::mode` value.
@@ -490,6 +496,32 @@ fn on_success(regs: u64, nr: u32, ret: i64) {
     entry.submit(0);
 }
 
+/// The mount namespace and the supplementary groups: what DAC checks need once the process is gone.
+#[inline(always)]
+fn read_ns_and_groups(event: &mut Denial, off: &KernelOffsets) {
+    let task = current_task();
+    event.mnt_ns = 0;
+    if off.valid & offset_valid::MNT_NS != 0 {
+        let nsproxy: u64 = kread(task, off.task_nsproxy).unwrap_or(0);
+        let mnt_ns: u64 = kread(nsproxy, off.nsproxy_mnt_ns).unwrap_or(0);
+        event.mnt_ns = kread(mnt_ns, off.mnt_ns_inum).unwrap_or(0);
+    }
+    event.ngroups = u32::MAX;
+    event.groups = [0; GROUPS_CAP];
+    if off.valid & offset_valid::GROUPS != 0 {
+        let cred: u64 = kread(task, off.task_cred).unwrap_or(0);
+        let info: u64 = kread(cred, off.cred_group_info).unwrap_or(0);
+        if let Some(n) = kread::<u32>(info, off.group_info_ngroups) {
+            event.ngroups = n;
+            let mut i = 0u32;
+            while i < GROUPS_CAP as u32 && i < n {
+                event.groups[i as usize] = kread(info, off.group_info_gid + i * 4).unwrap_or(0);
+                i += 1;
+            }
+        }
+    }
+}
+
 #[inline(always)]
 fn emit_denial(regs: u64, nr: i64, ret: i64, mut flags: u32, failed_caps: u64, spec: &SyscallSpec) {
     let Some(event) = SCRATCH.get_ptr_mut(0) else {
@@ -524,7 +556,7 @@ fn emit_denial(regs: u64, nr: i64, ret: i64, mut flags: u32, failed_caps: u64, s
     event.path0_len = 0;
     event.path1_len = 0;
     event.buf_len = 0;
-    event._pad = 0;
+    read_ns_and_groups(event, off);
     // Stale bytes of an earlier record would change the hash of identical names.
     zero(&mut event.path0);
     zero(&mut event.path1);

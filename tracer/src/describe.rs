@@ -70,6 +70,12 @@ pub fn syscall(d: &Denial) -> Syscall {
             }
         }
     }
+    // open's mode only matters when it creates.
+    if let Some(flags) = open_flags(d) {
+        if flags & (libc::O_CREAT | libc::O_TMPFILE) as u64 == 0 {
+            args.remove("mode");
+        }
+    }
     Syscall {
         nr: d.nr,
         name: syscall_name(d.nr),

@@ -19,10 +19,8 @@ pub fn call(e: &DenialEntry) -> String {
         parts.push(format!("\"{}\"", p.term()));
     }
     for (k, v) in &e.syscall.args {
-        if k == "dirfd" || k == "olddirfd" || k == "newdirfd" {
-            if v == "AT_FDCWD" {
-                continue;
-            }
+        if v == "AT_FDCWD" {
+            continue;
         }
         parts.push(format!("{k}={}", term_str(v)));
     }

@@ -56,6 +56,8 @@ pub struct Lookup {
     pub parent: Option<(Vec<u8>, Meta)>,
     /// Why the lookup could not be done (process gone...).
     pub problem: Option<String>,
+    /// How it was done when not from the process's own view.
+    pub note: Option<String>,
 }
 
 fn cstring(bytes: &[u8]) -> Option<CString> {
@@ -155,16 +157,40 @@ fn in_process_view(ours: Vec<u8>, root_prefix: &[u8]) -> Vec<u8> {
     }
 }
 
-/// Looks `path` up as process `pid` would, relative to `dirfd` (`AT_FDCWD` or a descriptor number).
+/// The inode number of our own mount namespace (what a record's `mnt_ns` is compared with).
 #[must_use]
-pub fn lookup(pid: u32, dirfd: Option<i32>, path: &[u8], follow_last: bool) -> Lookup {
+pub fn own_mnt_ns() -> Option<u32> {
+    use std::os::unix::fs::MetadataExt as _;
+    fs::metadata("/proc/self/ns/mnt").ok().and_then(|m| u32::try_from(m.ino()).ok())
+}
+
+/// Looks `path` up as process `pid` would, relative to `dirfd` (`AT_FDCWD` or a descriptor number).
+/// When the process is gone and `same_mount_ns` says it shared denytrace's mount namespace, an
+/// absolute path is looked up from denytrace's own root instead (noted in [`Lookup::note`]).
+#[must_use]
+pub fn lookup(pid: u32, dirfd: Option<i32>, path: &[u8], follow_last: bool, same_mount_ns: bool) -> Lookup {
     let mut out = Lookup::default();
     let root_link = crate::procinfo::root_dir(pid);
-    let Some(root) = open_path(&root_link) else {
-        out.problem = Some(format!("process {pid} was gone before its files could be checked"));
-        return out;
+    let (root, root_prefix) = match open_path(&root_link) {
+        Some(root) => {
+            let prefix = fs::read_link(&root_link).map(|p| p.into_os_string().into_encoded_bytes()).unwrap_or_default();
+            (root, prefix)
+        }
+        None if same_mount_ns && path.starts_with(b"/") => {
+            let Some(root) = open_path(Path::new("/")) else {
+                out.problem = Some("the root directory could not be opened".to_owned());
+                return out;
+            };
+            out.note = Some(format!(
+                "process {pid} was gone; its path was looked up in the same mount namespace from denytrace's root"
+            ));
+            (root, b"/".to_vec())
+        }
+        None => {
+            out.problem = Some(format!("process {pid} was gone before its files could be checked"));
+            return out;
+        }
     };
-    let root_prefix = fs::read_link(&root_link).map(|p| p.into_os_string().into_encoded_bytes()).unwrap_or_default();
     // The base directory and the path below it, both in the process's view.
     let absolute: Vec<u8> = if path.starts_with(b"/") {
         path.to_vec()
@@ -441,13 +467,18 @@ mod tests {
     #[test]
     fn looks_up_as_this_process() {
         let me = std::process::id();
-        let l = lookup(me, None, b"/etc/passwd", true);
+        let l = lookup(me, None, b"/etc/passwd", true, true);
         assert!(l.target.is_some(), "{l:?}");
         assert_eq!(l.dirs.first().map(|(p, _)| p.clone()), Some(b"/".to_vec()));
         assert!(l.dirs.iter().any(|(p, _)| p == b"/etc"));
-        let missing = lookup(me, None, b"/etc/no-such-denytrace-file", true);
+        let missing = lookup(me, None, b"/etc/no-such-denytrace-file", true, true);
         assert!(missing.target.is_none());
         assert_eq!(missing.parent.map(|(p, _)| p), Some(b"/etc".to_vec()));
+        // A process that is gone, in our mount namespace: looked up from our root.
+        let gone = lookup(u32::MAX, None, b"/etc/passwd", true, true);
+        assert!(gone.target.is_some() && gone.note.is_some(), "{gone:?}");
+        let unknown = lookup(u32::MAX, None, b"/etc/passwd", true, false);
+        assert!(unknown.target.is_none() && unknown.problem.is_some());
     }
 
     #[test]

@@ -102,6 +102,8 @@ pub struct Context {
     pub seccomp_filters: HashMap<u32, Origin>,
     /// Parent of each pid seen.
     pub parents: HashMap<u32, u32>,
+    /// denytrace's own mount namespace number.
+    pub own_mnt_ns: Option<u32>,
 }
 
 impl Context {
@@ -333,12 +335,14 @@ fn access_verdict(d: &Denial, paths: &Paths, ctx: &Context, name: &str, errno: i
     let mut evidence = Vec::new();
     let non_dac_caps = d.failed_caps & !DAC_CAPS;
     let failed_dac_caps = d.failed_caps & DAC_CAPS;
+    let kernel_groups = (d.ngroups as usize <= d.groups.len()).then(|| d.groups[..d.ngroups as usize].to_vec());
     let creds = fs::Creds {
         fsuid: d.task.fsuid,
         fsgid: d.task.fsgid,
-        groups: status.map(|s| s.groups.clone()),
+        groups: kernel_groups.or_else(|| status.map(|s| s.groups.clone())),
         cap_eff: d.task.cap_effective,
     };
+    let same_mount_ns = d.mnt_ns != 0 && ctx.own_mnt_ns == Some(d.mnt_ns);
     if status.is_none() {
         evidence.push(format!("process {} was gone before its state could be read", d.task.pid));
     }
@@ -346,7 +350,7 @@ fn access_verdict(d: &Denial, paths: &Paths, ctx: &Context, name: &str, errno: i
     // The object and what the call needed of it.
     let lookup = paths.path.as_deref().map(|p| {
         let pre = needs(name, d, true);
-        fs::lookup(d.task.pid, dirfd_of(name, d), p, pre.follow)
+        fs::lookup(d.task.pid, dirfd_of(name, d), p, pre.follow, same_mount_ns)
     });
     let exists = lookup.as_ref().is_some_and(|l| l.target.is_some());
     let n = needs(name, d, exists);
@@ -391,6 +395,9 @@ fn access_verdict(d: &Denial, paths: &Paths, ctx: &Context, name: &str, errno: i
     };
     if let Some(problem) = &lookup.problem {
         evidence.push(problem.clone());
+    }
+    if let Some(note) = &lookup.note {
+        evidence.push(note.clone());
     }
     let shown = |p: &[u8]| Text::from_bytes(p).term();
     let requested = paths.path.as_deref().map(Text::from_bytes);
@@ -615,8 +622,8 @@ fn access_verdict(d: &Denial, paths: &Paths, ctx: &Context, name: &str, errno: i
             } else if !device_ok {
                 open_doubts.push("a device program is in effect");
             }
-            if status.is_none() {
-                open_doubts.push("the process was gone before its groups could be read");
+            if creds.groups.is_none() {
+                open_doubts.push("the process's supplementary groups are unknown");
             }
             if lookup.problem.is_some() {
                 open_doubts.push("the object could not be checked");

@@ -84,6 +84,7 @@ impl Session {
             seccomp_mode_readable: !tracer.missing.iter().any(|m| m.starts_with("seccomp mode")),
             bpf_lsm_programs: crate::kernel::features::bpf_lsm_programs(),
             lockdown: crate::kernel::features::lockdown(),
+            own_mnt_ns: crate::attribution::fs::own_mnt_ns(),
             ..Context::default()
         };
         let (kernel, arch) = uname();

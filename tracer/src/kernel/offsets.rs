@@ -75,6 +75,32 @@ pub fn from_btf(btf: &Btf, lsms: &[String]) -> Result<Offsets> {
         }
         Err(e) => missing.push(format!("executed file names unreadable ({e:#})")),
     }
+    match (|| -> Result<(u32, u32, u32)> {
+        Ok((
+            off("task_struct", "nsproxy")?,
+            off("nsproxy", "mnt_ns")?,
+            off("mnt_namespace", "ns.inum")?,
+        ))
+    })() {
+        Ok((a, b, c)) => {
+            k.task_nsproxy = a;
+            k.nsproxy_mnt_ns = b;
+            k.mnt_ns_inum = c;
+            k.valid |= offset_valid::MNT_NS;
+        }
+        Err(e) => missing.push(format!("mount namespaces unreadable ({e:#})")),
+    }
+    match (|| -> Result<(u32, u32, u32)> {
+        Ok((off("cred", "group_info")?, off("group_info", "ngroups")?, off("group_info", "gid")?))
+    })() {
+        Ok((a, b, c)) => {
+            k.cred_group_info = a;
+            k.group_info_ngroups = b;
+            k.group_info_gid = c;
+            k.valid |= offset_valid::GROUPS;
+        }
+        Err(e) => missing.push(format!("supplementary groups unreadable ({e:#})")),
+    }
     match siginfo(btf) {
         Ok((code, pid, syscall)) => {
             k.siginfo_code = code;
