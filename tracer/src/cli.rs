@@ -62,6 +62,12 @@ pub enum Command {
     Watch(WatchArgs),
     /// Check what this kernel offers and what that means for accuracy.
     Doctor(DoctorArgs),
+    /// Re-render a saved JSON report (human, Markdown or JSON).
+    Report(ReportArgs),
+    /// Show the denials that appeared or disappeared between two saved reports.
+    Diff(DiffArgs),
+    /// Print the minimal policy change that would allow each denial of a saved report.
+    Suggest(SuggestArgs),
 }
 
 /// Output options shared by `run` and `watch`.
@@ -93,6 +99,20 @@ pub struct RunArgs {
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Write report.json, events.jsonl, summary.md and one patch per `--suggest` format into DIR
+    /// (for CI artifacts). With GITHUB_STEP_SUMMARY set, summary.md is appended there too.
+    #[arg(long, value_name = "DIR")]
+    pub artifacts: Option<PathBuf>,
+    /// With --artifacts: keep nothing when the command succeeds.
+    #[arg(long, requires = "artifacts")]
+    pub on_failure: bool,
+    /// Suggest policy changes in these formats (openshell, oci-seccomp, docker, kubernetes,
+    /// systemd, bwrap, landlock), comma-separated.
+    #[arg(long, value_name = "FORMATS", value_delimiter = ',')]
+    pub suggest: Vec<String>,
+    /// The sandbox's own policy file: suggestions become a unified diff against it.
+    #[arg(long, value_name = "FILE", requires = "suggest")]
+    pub policy: Option<PathBuf>,
     /// The command and its arguments.
     #[arg(required = true, last = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,
@@ -114,6 +134,54 @@ pub struct WatchArgs {
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A report written by `run --report` or `watch --report`.
+    pub file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: ReportFormat,
+}
+
+/// Formats of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// The terminal summary.
+    Human,
+    /// The Markdown summary (as in summary.md).
+    Markdown,
+    /// The JSON report, normalised.
+    Json,
+}
+
+/// `diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier report.
+    pub before: PathBuf,
+    /// The later report.
+    pub after: PathBuf,
+    /// Print the differences as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `suggest`.
+#[derive(Debug, Args)]
+pub struct SuggestArgs {
+    /// A report written by `run --report` or `watch --report`.
+    #[arg(long, value_name = "FILE")]
+    pub report: PathBuf,
+    /// Target formats (openshell, oci-seccomp, docker, kubernetes, systemd, bwrap, landlock),
+    /// comma-separated.
+    #[arg(long, value_name = "FORMATS", value_delimiter = ',', required = true)]
+    pub format: Vec<String>,
+    /// The sandbox's own policy file: print a unified diff against it.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
 }
 
 /// `doctor`.
@@ -154,6 +222,9 @@ pub fn main() -> ExitCode {
             Command::Run(args) => commands::run::run(args).await,
             Command::Watch(args) => commands::watch::watch(args).await,
             Command::Doctor(args) => commands::doctor::doctor(&args),
+            Command::Report(args) => commands::report::report(&args),
+            Command::Diff(args) => commands::diff::diff(&args),
+            Command::Suggest(args) => commands::suggest::suggest(&args),
         }
     });
     match result {

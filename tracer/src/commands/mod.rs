@@ -1,7 +1,10 @@
 //! The subcommands, and what they share: privilege checks, the tracing session and output files.
 
 pub mod child;
+pub mod diff;
 pub mod doctor;
+pub mod report;
+pub mod suggest;
 pub mod run;
 pub mod session;
 pub mod watch;
