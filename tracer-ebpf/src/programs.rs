@@ -19,8 +19,8 @@ use aya_ebpf::{
 use denytrace_common::{
     AggKey, AggValue, BUF_CAP, COMM_LEN, GROUPS_CAP, Denial, Exec, Exit, KernelOffsets, LANDLOCK_MAX_LAYERS,
     NO_ARG, OomVictim, SYSCALL_SLOTS, Setup, Signal, SyscallSpec,
-    TaskIdentity, TaskState, denial_flag, kind, loss, mode, offset_valid, setup_kind, spec_flag,
-    task_flag,
+    TaskIdentity, TaskState, denial_flag, kind, loss, mode, offset_valid, setup_kind, signal_info,
+    spec_flag, task_flag,
 };
 
 // ---- Settings written by the loader before load (read-only data, constant for the verifier). ----
@@ -61,6 +61,8 @@ static OFFSETS: KernelOffsets = KernelOffsets {
     cred_group_info: 0,
     group_info_ngroups: 0,
     group_info_gid: 0,
+    task_signal: 0,
+    signal_rlim: 0,
     _pad: 0,
 };
 /// Which tasks are traced: a `denytrace_common::mode` value.
@@ -744,7 +746,9 @@ pub fn dt_exit(ctx: RawTracePointContext) -> i32 {
 }
 
 /// `signal_generate(int sig, struct kernel_siginfo *info, struct task_struct *task, int group,
-/// int result)`: a signal for a traced task; the sender is the current task.
+/// int result)`: a signal for a traced task. The tracepoint runs in the context that caused the
+/// signal (the sender for kill(), the task itself for faults, seccomp and limits, an arbitrary task
+/// for timers and the OOM killer); the user side tells them apart with `info` and `si_code`.
 #[raw_tracepoint(tracepoint = "signal_generate")]
 pub fn dt_signal(ctx: RawTracePointContext) -> i32 {
     let sig: i64 = ctx.arg(0);
@@ -773,35 +777,67 @@ pub fn dt_signal(ctx: RawTracePointContext) -> i32 {
         return 0;
     };
     let record = entry.as_mut_ptr();
+    let sender_tid = bpf_get_current_pid_tgid() as u32;
     // SAFETY: reserved space of the right size; every field written before submit.
     unsafe {
         (*record).kind = kind::SIGNAL;
         (*record).sig = sig;
         (*record).ts_ns = bpf_ktime_get_ns();
         current_identity(&mut (*record).sender);
+        (*record).sender_traced = u32::from(is_traced(sender_tid));
+        (*record).sender_seccomp_mode = if off.valid & offset_valid::SECCOMP_MODE != 0 {
+            kread(current_task(), off.task_seccomp_mode).unwrap_or(u32::MAX)
+        } else {
+            u32::MAX
+        };
         (*record).target_tid = target_tid;
         (*record).target_pid = kread(task, off.task_tgid).unwrap_or(0);
+        let parent: u64 = kread(task, off.task_real_parent).unwrap_or(0);
+        (*record).target_ppid = kread(parent, off.task_tgid).unwrap_or(0);
         (*record).target_comm = kread(task, off.task_comm).unwrap_or([0; COMM_LEN]);
         (*record).group = u32::from(group as i32 != 0);
         (*record).result = result as i32;
+        (*record).code = 0;
+        (*record).si_pid = 0;
+        (*record).si_syscall = -1;
         // info is 0 for SEND_SIG_NOINFO and 1 for SEND_SIG_PRIV (include/linux/sched/signal.h).
-        if off.valid & offset_valid::SIGINFO != 0 && info > 1 {
-            (*record).code = kread(info, off.siginfo_code).unwrap_or(0);
-            (*record).si_pid = kread(info, off.siginfo_pid).unwrap_or(0);
-            (*record).si_syscall = kread(info, off.siginfo_syscall).unwrap_or(-1);
-            (*record).info_read = 1;
-        } else {
-            (*record).code = 0;
-            (*record).si_pid = 0;
-            (*record).si_syscall = -1;
-            (*record).info_read = 0;
+        (*record).info = match info {
+            0 => signal_info::NOINFO,
+            1 => signal_info::PRIV,
+            _ if off.valid & offset_valid::SIGINFO != 0 => {
+                (*record).code = kread(info, off.siginfo_code).unwrap_or(0);
+                (*record).si_pid = kread(info, off.siginfo_pid).unwrap_or(0);
+                (*record).si_syscall = kread(info, off.siginfo_syscall).unwrap_or(-1);
+                signal_info::READ
+            }
+            _ => signal_info::UNREAD,
+        };
+        // The limit behind a limit signal: SIGXFSZ is RLIMIT_FSIZE (1); SIGXCPU, and SIGKILL at the
+        // hard limit, are RLIMIT_CPU (0).
+        let resource: u32 = match sig {
+            25 => 1,
+            24 | 9 => 0,
+            _ => u32::MAX,
+        };
+        (*record).rlim_resource = u32::MAX;
+        (*record).rlim_cur = u64::MAX;
+        (*record).rlim_max = u64::MAX;
+        if resource != u32::MAX && off.valid & offset_valid::RLIMITS != 0 {
+            let signal: u64 = kread(task, off.task_signal).unwrap_or(0);
+            let rlim = off.signal_rlim + resource * 16;
+            if let (Some(cur), Some(max)) = (kread::<u64>(signal, rlim), kread::<u64>(signal, rlim + 8)) {
+                (*record).rlim_resource = resource;
+                (*record).rlim_cur = cur;
+                (*record).rlim_max = max;
+            }
         }
     }
     entry.submit(0);
     0
 }
 
-/// `mark_victim(struct task_struct *task, uid_t uid)`: the OOM killer chose a task.
+/// `mark_victim(struct task_struct *task[, uid_t uid])`: the OOM killer chose a task. It runs right
+/// after the kernel sent the victim SIGKILL, in the same context (the task whose allocation failed).
 #[raw_tracepoint(tracepoint = "mark_victim")]
 pub fn dt_oom(ctx: RawTracePointContext) -> i32 {
     let task: u64 = ctx.arg(0);
@@ -816,10 +852,19 @@ pub fn dt_oom(ctx: RawTracePointContext) -> i32 {
     if !traced {
         return 0;
     }
-    let pid = kread(task, off.task_tgid).unwrap_or(tid);
-    // SAFETY: helper without arguments.
-    let ts_ns = unsafe { bpf_ktime_get_ns() };
-    if EVENTS.output::<OomVictim>(&OomVictim { kind: kind::OOM_VICTIM, pid, ts_ns }, 0).is_err() {
+    let cred: u64 = kread(task, off.task_cred).unwrap_or(0);
+    let uid = kread(cred, off.cred_uid).unwrap_or(u32::MAX);
+    let record = OomVictim {
+        kind: kind::OOM_VICTIM,
+        pid: kread(task, off.task_tgid).unwrap_or(tid),
+        // SAFETY: helper without arguments.
+        ts_ns: unsafe { bpf_ktime_get_ns() },
+        trigger_pid: (bpf_get_current_pid_tgid() >> 32) as u32,
+        uid,
+        comm: kread(task, off.task_comm).unwrap_or([0; COMM_LEN]),
+        trigger_comm: bpf_get_current_comm().unwrap_or([0; COMM_LEN]),
+    };
+    if EVENTS.output::<OomVictim>(&record, 0).is_err() {
         count_loss(loss::RING_OTHER);
     }
     0

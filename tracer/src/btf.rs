@@ -241,19 +241,22 @@ fn parse_types(data: &[u8], start: usize, end: usize) -> Result<Vec<TypeRec>> {
 }
 
 impl Btf {
-    /// Loads the running kernel's BTF from `/sys/kernel/btf/vmlinux`.
+    /// Loads the running kernel's BTF from `/sys/kernel/btf/vmlinux` (or from the file named by
+    /// the testing knob `DENYTRACE_BTF_PATH`, with which the tests simulate a kernel without BTF).
     ///
     /// # Errors
     /// If the file is missing (kernel built without `CONFIG_DEBUG_INFO_BTF`), unreadable or malformed.
     pub fn from_sys() -> Result<Self> {
-        let data = match std::fs::read(SYS_PATH) {
+        let path = std::env::var_os("DENYTRACE_BTF_PATH").map_or_else(|| SYS_PATH.into(), std::path::PathBuf::from);
+        let shown = crate::text::Text::from_bytes(path.as_os_str().as_encoded_bytes());
+        let data = match std::fs::read(&path) {
             Ok(data) => data,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
-                "kernel has no BTF ({SYS_PATH} missing): denytrace needs CONFIG_DEBUG_INFO_BTF=y"
+                "kernel has no BTF ({shown} missing): denytrace needs CONFIG_DEBUG_INFO_BTF=y"
             ),
-            Err(e) => return Err(e).with_context(|| format!("reading kernel BTF {SYS_PATH}")),
+            Err(e) => return Err(e).with_context(|| format!("reading kernel BTF {shown}")),
         };
-        Self::from_bytes(data).with_context(|| format!("parsing kernel BTF {SYS_PATH}"))
+        Self::from_bytes(data).with_context(|| format!("parsing kernel BTF {shown}"))
     }
 
     /// Parses a raw little-endian BTF blob and indexes its type names.

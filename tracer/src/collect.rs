@@ -102,6 +102,9 @@ impl Collector {
         match record {
             Record::Denial(d) => self.on_denial(&d),
             Record::Exec(e) => {
+                // First, while the new program most likely still runs: its cgroups and limits,
+                // for denials explained after it has exited.
+                self.context.on_exec(e.task.pid, e.task.ppid, self.clock.offset_ms(e.ts_ns));
                 let name = decode::c_bytes(&e.filename[..(e.filename_len as usize).min(e.filename.len())]);
                 // The file name as passed to execve may be relative; /proc has the real one.
                 let exe = procinfo::exe(e.task.pid).unwrap_or_else(|| name.to_vec());
@@ -121,6 +124,7 @@ impl Collector {
                 let exe = self.exes.get(&x.task.pid).cloned();
                 let index = self.fates.on_exit(&x, exe, &self.clock);
                 self.exes.remove(&x.task.pid);
+                self.context.on_exit(x.task.pid);
                 Update::Exit(index)
             }
             Record::OomVictim(o) => {
@@ -161,7 +165,7 @@ impl Collector {
             self.last_ns[i] = self.last_ns[i].max(d.ts_ns);
             return Update::Repeat(i);
         }
-        let cgroup = procinfo::cgroup_v2(d.task.pid);
+        let cgroup = attribution::snapshot::cgroup_v2(d.task.pid, self.context.snapshot(d.task.pid)).map(|(path, _)| path);
         let cause = attribution::explain(d, &paths, &self.context, &self.clock);
         let entry = DenialEntry {
             count: 1,

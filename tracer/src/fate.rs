@@ -1,15 +1,21 @@
-//! Process fate: who killed, stopped or starved a traced process. Signals for traced processes are
-//! recorded with their sender (the task that caused them) or the kernel's reason, and each exit is
-//! tied to the signal that ended it.
+//! Process fate: who killed, stopped or starved a traced process. Each signal for a traced process
+//! is recorded with its sender, or with the kernel's reason when the kernel generated it (seccomp,
+//! a resource limit, the OOM killer, a fault, a timer, the terminal); each exit is tied to the
+//! signal that ended it, and to the earlier death it followed from when there is one (a cascade).
 
-use std::collections::{HashMap, HashSet};
+pub mod memcg;
+pub mod summary;
 
-use denytrace_common::{Exec, Exit, OomVictim, Signal};
+use std::{
+    collections::{HashMap, HashSet},
+    fmt::Write as _,
+};
+
+use denytrace_common::{Exec, Exit, OomVictim, Signal, signal_info};
 
 use crate::{
     clock::Clock,
-    decode,
-    describe,
+    decode, describe,
     model::{ProcessFate, Sender, SignalEntry},
     names, procinfo,
     text::Text,
@@ -17,7 +23,49 @@ use crate::{
 
 /// `si_code` values (include/uapi/asm-generic/siginfo.h).
 const SI_KERNEL: i32 = 0x80;
+const SI_TIMER: i32 = -2;
+const SI_ASYNCIO: i32 = -4;
+const SI_SIGIO: i32 = -5;
+const SI_DETHREAD: i32 = -7;
+/// `si_code` of SIGSYS: a seccomp filter, syscall user dispatch.
 const SYS_SECCOMP: i32 = 1;
+const SYS_USER_DISPATCH: i32 = 2;
+/// `task_struct.seccomp.mode` after a seccomp kill action (kernel/seccomp.c, 5.17+).
+const SECCOMP_MODE_DEAD: u32 = 3;
+/// `RLIMIT_CPU` and `RLIMIT_FSIZE`.
+const RLIMIT_CPU: u32 = 0;
+const RLIMIT_FSIZE: u32 = 1;
+/// How long before `mark_victim` the OOM killer's SIGKILL may be.
+const OOM_WINDOW_NS: u64 = 1_000_000_000;
+
+const SIGHUP: u32 = 1;
+const SIGINT: u32 = 2;
+const SIGQUIT: u32 = 3;
+const SIGKILL: u32 = 9;
+const SIGPIPE: u32 = 13;
+const SIGALRM: u32 = 14;
+const SIGTSTP: u32 = 20;
+const SIGTTIN: u32 = 21;
+const SIGTTOU: u32 = 22;
+const SIGURG: u32 = 23;
+const SIGXCPU: u32 = 24;
+const SIGXFSZ: u32 = 25;
+const SIGVTALRM: u32 = 26;
+const SIGPROF: u32 = 27;
+const SIGWINCH: u32 = 28;
+const SIGIO: u32 = 29;
+const SIGSYS: u32 = 31;
+
+/// What is known about a signal entry beyond the report's fields.
+#[derive(Debug, Clone, Copy)]
+struct SignalMeta {
+    ts_ns: u64,
+    sig: u32,
+    /// The sending process, when a process sent it.
+    sender: Option<u32>,
+    /// The exit (index in `exits`) of the process whose end made the kernel send it.
+    after: Option<usize>,
+}
 
 /// Signals and exits of one session.
 #[derive(Debug, Default)]
@@ -26,16 +74,56 @@ pub struct Fates {
     pub signals: Vec<SignalEntry>,
     /// Ended processes in time order.
     pub exits: Vec<ProcessFate>,
+    meta: Vec<SignalMeta>,
+    exit_ns: Vec<u64>,
     started: HashMap<u32, u64>,
-    oom: HashSet<u32>,
     traced: HashSet<u32>,
     parents: HashMap<u32, u32>,
+    /// Memory cgroups as read when each process exec'd, for an OOM victim gone before it is read.
+    memcg_at_exec: HashMap<u32, memcg::Memcg>,
+    /// OOM verdicts for victims whose SIGKILL was not seen.
+    oom: HashMap<u32, String>,
+    /// Latest exit of each pid.
+    exited: HashMap<u32, usize>,
+    /// Deaths (indexes in `exits`) by parent pid.
+    child_deaths: HashMap<u32, Vec<usize>>,
 }
 
 /// The signal's name, or `SIGRT+n`.
 #[must_use]
 pub fn signal_name(sig: u32) -> String {
-    names::signal_name(sig).map_or_else(|| format!("SIGRT+{}", sig.saturating_sub(32)), str::to_owned)
+    names::signal_label(sig)
+}
+
+/// Whether a signal's default action stops the process.
+#[must_use]
+pub fn is_stop(sig: &str) -> bool {
+    matches!(sig, "SIGSTOP" | "SIGTSTP" | "SIGTTIN" | "SIGTTOU")
+}
+
+fn limit_value(v: u64, unit: &str) -> String {
+    if v == u64::MAX { "unlimited".to_owned() } else { format!("{v}{unit}") }
+}
+
+fn fault(sig: u32, code: i32) -> Option<&'static str> {
+    Some(match (sig, code) {
+        (11, 1) => "SEGV_MAPERR: access to an address that is not mapped",
+        (11, 2) => "SEGV_ACCERR: access not allowed by the mapping's permissions",
+        (11, 3) => "SEGV_BNDERR: failed address bound check",
+        (11, 4) => "SEGV_PKUERR: access refused by a memory protection key",
+        (11, SI_KERNEL) => "a general protection fault, or the kernel could not deliver a signal (force_sigsegv)",
+        (7, 1) => "BUS_ADRALN: misaligned address",
+        (7, 2) => "BUS_ADRERR: address with no physical backing (past the end of a mapped file?)",
+        (7, 3) => "BUS_OBJERR: hardware error on the object",
+        (7, 4 | 5) => "BUS_MCEERR: memory hardware error (machine check)",
+        (8, 1) => "FPE_INTDIV: integer division by zero",
+        (8, 2) => "FPE_INTOVF: integer overflow",
+        (8, _) => "a floating-point exception",
+        (4, _) => "an illegal instruction",
+        (5, 1) => "TRAP_BRKPT: a breakpoint",
+        (5, 2) => "TRAP_TRACE: a trace trap",
+        _ => return None,
+    })
 }
 
 impl Fates {
@@ -44,46 +132,117 @@ impl Fates {
         self.traced.insert(pid);
     }
 
-    /// A traced process executed a file.
+    /// A traced process executed a file. Its memory cgroup is read now, while it surely exists, in
+    /// case the OOM killer ends it later and it is gone before it can be read.
     pub fn on_exec(&mut self, e: &Exec, _exe: Vec<u8>) {
         self.traced.insert(e.task.pid);
         self.parents.insert(e.task.pid, e.task.ppid);
         self.started.entry(e.task.pid).or_insert(e.ts_ns);
+        if let Some(m) = memcg::of_pid(e.task.pid) {
+            self.memcg_at_exec.insert(e.task.pid, m);
+        }
     }
 
-    /// The OOM killer chose `o.pid`.
-    pub fn on_oom(&mut self, o: &OomVictim) {
-        self.oom.insert(o.pid);
+    /// The OOM killer chose `o.pid`. The kernel sent it SIGKILL just before, in the context of the
+    /// task whose allocation failed, which the signal entry names as if it were a sender: replace
+    /// that with the OOM verdict and the memory cgroup whose limit was reached.
+    pub fn on_oom(&mut self, o: &OomVictim) -> Option<usize> {
+        let reason = self.oom_reason(o);
+        let found = self.signals.iter().zip(&self.meta).rposition(|(s, m)| {
+            s.target_pid == o.pid && !s.fatal && m.sig == SIGKILL && m.ts_ns <= o.ts_ns && o.ts_ns - m.ts_ns < OOM_WINDOW_NS
+        });
+        if let Some(i) = found {
+            self.signals[i].sender = None;
+            self.signals[i].kernel_reason = Some(reason);
+            self.meta[i].sender = None;
+        } else {
+            self.oom.insert(o.pid, reason);
+        }
+        found
+    }
+
+    fn oom_reason(&self, o: &OomVictim) -> String {
+        let mut reason = "the OOM killer chose it".to_owned();
+        // A dying victim's /proc/PID/cgroup may already show the root cgroup: ask every source,
+        // and believe the first whose path has a cgroup that hit its limit.
+        let mut sources: Vec<(memcg::Memcg, &str)> = Vec::new();
+        sources.extend(memcg::of_pid(o.pid).map(|m| (m, "")));
+        sources.extend(self.memcg_at_exec.get(&o.pid).map(|m| (m.clone(), " (as read when it exec'd)")));
+        if o.trigger_pid != o.pid {
+            sources.extend(memcg::of_pid(o.trigger_pid).map(|m| (m, " (that of the task whose allocation failed)")));
+        }
+        let found: Vec<_> = sources.iter().map(|(m, read)| (m, *read, memcg::limit_hit(m))).collect();
+        let best = found
+            .iter()
+            .find(|(_, _, hit)| hit.as_ref().is_some_and(|h| h.hits.is_some_and(|n| n > 0)))
+            .or_else(|| found.iter().find(|(_, _, hit)| hit.is_some()))
+            .or_else(|| found.first());
+        match best {
+            Some((m, read, hit)) => match hit {
+                Some(hit) => {
+                    let whose = if hit.ancestor {
+                        format!(
+                            "memory cgroup {} (an ancestor of its cgroup {}{read})",
+                            Text::from_bytes(hit.path.as_bytes()).term(),
+                            Text::from_bytes(m.path.as_bytes()).term()
+                        )
+                    } else {
+                        format!("memory cgroup {}{read}", Text::from_bytes(hit.path.as_bytes()).term())
+                    };
+                    let counters = format!(
+                        "{} hit(s) of the limit, {} OOM kill(s) counted there",
+                        hit.hits.map_or_else(|| "?".to_owned(), |h| h.to_string()),
+                        hit.oom_kills.map_or_else(|| "?".to_owned(), |h| h.to_string())
+                    );
+                    let limit = format!("{} = {}", hit.file, memcg::bytes_text(hit.limit));
+                    reason = if hit.hits.is_some_and(|h| h > 0) {
+                        format!("the OOM killer chose it: {whose} reached its limit, {limit} ({counters})")
+                    } else {
+                        format!(
+                            "the OOM killer chose it: {whose} has a limit, {limit}, but its counters show no hit ({counters}): the OOM was likely system-wide"
+                        )
+                    };
+                }
+                None => {
+                    reason = format!(
+                        "the OOM killer chose it: no memory cgroup on its path ({}{read}) has a limit: the system ran out of memory",
+                        Text::from_bytes(m.path.as_bytes()).term()
+                    );
+                }
+            },
+            None => reason.push_str(" (its memory cgroup could not be read: it was gone)"),
+        }
+        if o.trigger_pid != o.pid && o.trigger_pid != 0 {
+            let _ = write!(
+                reason,
+                "; the allocation that failed was made by {} (pid {})",
+                Text::from_bytes(decode::c_bytes(&o.trigger_comm)).term(),
+                o.trigger_pid
+            );
+        }
+        reason
     }
 
     /// A signal for a traced task; returns the new entry's index.
     pub fn on_signal(&mut self, s: &Signal, sender_exe: Option<Vec<u8>>, clock: &Clock) -> Option<usize> {
         self.traced.insert(s.target_pid);
-        let target_parent = self
-            .parents
-            .get(&s.target_pid)
-            .copied()
-            .or_else(|| procinfo::status(s.target_pid).map(|st| st.ppid));
-        let by_kernel = s.info_read == 1 && s.code == SI_KERNEL;
-        let kernel_reason = self.kernel_reason(s);
-        let sender = (!by_kernel || kernel_reason.is_none()).then(|| {
-            let relation = if s.sender.pid == s.target_pid {
-                "self"
-            } else if Some(s.sender.pid) == target_parent {
-                "parent"
-            } else if self.parents.get(&s.sender.pid) == Some(&s.target_pid) || s.sender.ppid == s.target_pid {
-                "child"
-            } else {
-                "other"
-            };
-            Sender {
-                pid: s.sender.pid,
-                comm: Text::from_bytes(decode::comm(&s.sender)),
-                exe: sender_exe.as_deref().map(Text::from_bytes),
-                uid: s.sender.uid,
-                traced: self.traced.contains(&s.sender.pid),
-                relation: relation.to_owned(),
-            }
+        let target_ppid = if s.target_ppid != 0 {
+            self.parents.insert(s.target_pid, s.target_ppid);
+            Some(s.target_ppid)
+        } else {
+            self.parents.get(&s.target_pid).copied().or_else(|| procinfo::status(s.target_pid).map(|st| st.ppid))
+        };
+        let (kernel_reason, after) = match self.kernel_reason(s) {
+            Some((reason, after)) => (Some(reason), after),
+            None => (None, None),
+        };
+        let sender = kernel_reason.is_none().then(|| Sender {
+            pid: s.sender.pid,
+            comm: Text::from_bytes(decode::comm(&s.sender)),
+            exe: sender_exe.map(|e| Text::from_bytes(&e)),
+            uid: s.sender.uid,
+            traced: s.sender_traced == 1,
+            relation: self.relation(s.sender.pid, s.sender.ppid, s.target_pid, target_ppid).to_owned(),
         });
         let result = match s.result {
             0 => "delivered",
@@ -93,6 +252,12 @@ impl Fates {
             4 => "lost_info",
             _ => "unknown",
         };
+        self.meta.push(SignalMeta {
+            ts_ns: s.ts_ns,
+            sig: s.sig,
+            sender: sender.as_ref().map(|x| x.pid),
+            after,
+        });
         self.signals.push(SignalEntry {
             time: clock.wall(s.ts_ns),
             t_ms: clock.offset_ms(s.ts_ns),
@@ -107,75 +272,392 @@ impl Fates {
         Some(self.signals.len() - 1)
     }
 
-    fn kernel_reason(&self, s: &Signal) -> Option<String> {
-        let own = s.sender.pid == s.target_pid;
-        match (s.sig, s.code) {
-            (31, SYS_SECCOMP) if s.info_read == 1 => Some(format!(
-                "seccomp filter refused syscall {} ({}) with a kill or trap action",
-                describe::syscall_name(i64::from(s.si_syscall)),
-                s.si_syscall
-            )),
-            (25, _) if own => Some("RLIMIT_FSIZE exceeded (file size limit)".to_owned()),
-            (24, _) if own => Some("RLIMIT_CPU exceeded (CPU time limit)".to_owned()),
-            (13, _) if own => Some("wrote to a pipe or socket with no reader".to_owned()),
-            (9, _) if self.oom.contains(&s.target_pid) => Some("the OOM killer chose it".to_owned()),
-            (11 | 7 | 4 | 8, c) if own && c > 0 => Some("a fault in the process itself".to_owned()),
-            _ => None,
+    /// How the sender is related to the target.
+    fn relation(&self, sender: u32, sender_ppid: u32, target: u32, target_ppid: Option<u32>) -> &'static str {
+        if sender == target {
+            return "self";
         }
+        if Some(sender) == target_ppid {
+            return "parent";
+        }
+        if sender_ppid == target || self.parents.get(&sender) == Some(&target) {
+            return "child";
+        }
+        let ancestor_of = |a: u32, mut p: u32| {
+            for _ in 0..64 {
+                match self.parents.get(&p) {
+                    Some(&up) if up == a => return true,
+                    Some(&up) if up > 1 && up != p => p = up,
+                    _ => return false,
+                }
+            }
+            false
+        };
+        if ancestor_of(sender, target) {
+            "ancestor"
+        } else if ancestor_of(target, sender) {
+            "descendant"
+        } else {
+            "other"
+        }
+    }
+
+    /// The exit of `pid` when it ended at or before `ts_ns`.
+    fn ended_before(&self, pid: u32, ts_ns: u64) -> Option<usize> {
+        self.exited.get(&pid).copied().filter(|&i| self.exit_ns[i] <= ts_ns)
+    }
+
+    /// Why the kernel generated the signal, when it did (rather than a process sending it), and
+    /// the exit that caused it (a parent-death signal, a pid namespace's end).
+    fn kernel_reason(&self, s: &Signal) -> Option<(String, Option<usize>)> {
+        let own = s.sender.pid == s.target_pid;
+        let code = (s.info == signal_info::READ).then_some(s.code);
+        let privileged = s.info == signal_info::PRIV || code == Some(SI_KERNEL);
+        let noinfo = s.info == signal_info::NOINFO;
+        let context = format!("{} (pid {})", Text::from_bytes(decode::comm(&s.sender)).term(), s.sender.pid);
+        let call = || format!("{} ({})", describe::syscall_name(i64::from(s.si_syscall)), s.si_syscall);
+        let reason = |r: String| Some((r, None));
+        if s.sig == SIGSYS && code == Some(SYS_SECCOMP) {
+            return reason(if s.sender_seccomp_mode == SECCOMP_MODE_DEAD {
+                format!(
+                    "seccomp: a kill action of its filter (SECCOMP_RET_KILL_PROCESS or SECCOMP_RET_KILL_THREAD) refused syscall {}",
+                    call()
+                )
+            } else {
+                format!(
+                    "seccomp: a trap action of its filter (SECCOMP_RET_TRAP) refused syscall {}; SIGSYS kills the process unless it handles it",
+                    call()
+                )
+            });
+        }
+        if s.sig == SIGSYS && code == Some(SYS_USER_DISPATCH) {
+            return reason(format!("syscall user dispatch (PR_SET_SYSCALL_USER_DISPATCH) caught syscall {}", call()));
+        }
+        let limit = |resource: u32, unit: &str| {
+            (s.rlim_resource == resource).then(|| (limit_value(s.rlim_cur, unit), limit_value(s.rlim_max, unit)))
+        };
+        match s.sig {
+            SIGXFSZ if own && noinfo => {
+                return reason(match limit(RLIMIT_FSIZE, " bytes") {
+                    Some((soft, hard)) => format!(
+                        "RLIMIT_FSIZE: a write or truncate went past its file size limit of {soft} (soft limit; hard limit {hard})"
+                    ),
+                    None => "RLIMIT_FSIZE: a write or truncate went past its file size limit (value not read)".to_owned(),
+                });
+            }
+            SIGXCPU if own => {
+                return reason(match limit(RLIMIT_CPU, " s") {
+                    Some((_, _)) if s.rlim_cur == u64::MAX => {
+                        "RLIMIT_RTTIME: a real-time task ran too long without blocking (RLIMIT_CPU is unlimited)".to_owned()
+                    }
+                    Some((soft, hard)) => format!(
+                        "RLIMIT_CPU: it used its CPU time limit of {soft} (soft limit; hard limit {hard}, where SIGKILL follows)"
+                    ),
+                    None => "RLIMIT_CPU: it used its CPU time limit (value not read)".to_owned(),
+                });
+            }
+            SIGPIPE if own && noinfo => {
+                return reason("it wrote to a pipe or socket whose reading end was closed".to_owned());
+            }
+            4 | 5 | 7 | 8 | 11 if own && (code.is_some_and(|c| c > 0) || privileged) => {
+                let what = fault(s.sig, code.unwrap_or(SI_KERNEL)).unwrap_or("a fault");
+                return reason(format!("a fault in the process itself: {what}"));
+            }
+            _ => {}
+        }
+        if noinfo && !own {
+            // send_sig(sig, task, 0) from a process that has already ended: its parent-death signal.
+            if let Some(i) = self.ended_before(s.sender.pid, s.ts_ns) {
+                return Some((
+                    format!("parent-death signal (PR_SET_PDEATHSIG): its parent {context} exited"),
+                    Some(i),
+                ));
+            }
+            return None;
+        }
+        let kernel_code = matches!(code, Some(SI_TIMER | SI_SIGIO | SI_ASYNCIO | SI_DETHREAD));
+        if !(privileged || kernel_code || code.is_some_and(|c| c > 0)) {
+            return None;
+        }
+        if let Some(i) = self.ended_before(s.sender.pid, s.ts_ns).filter(|_| !own) {
+            if s.sig == SIGKILL {
+                return Some((
+                    format!("the init of its pid namespace, {context}, exited: the kernel kills every process of the namespace"),
+                    Some(i),
+                ));
+            }
+        }
+        let text = match (s.sig, code) {
+            (_, Some(SI_TIMER)) => "a POSIX timer of the process expired (timer_create)".to_owned(),
+            (_, Some(SI_DETHREAD)) => "another thread of the process called execve".to_owned(),
+            (SIGKILL, _) if own && s.rlim_resource == RLIMIT_CPU && s.rlim_max != u64::MAX => format!(
+                "RLIMIT_CPU: it used its hard CPU time limit of {} s (the OOM killer also sends SIGKILL this way; no OOM kill was seen)",
+                s.rlim_max
+            ),
+            (SIGKILL, _) => format!("the kernel sent SIGKILL (in the context of {context}; no OOM kill or limit was seen)"),
+            (SIGALRM, _) => "a timer of the process expired (alarm or setitimer ITIMER_REAL)".to_owned(),
+            (SIGVTALRM | SIGPROF, _) => "an interval timer of the process expired (setitimer)".to_owned(),
+            (SIGINT, _) => "its terminal: the interrupt character (^C) was typed".to_owned(),
+            (SIGQUIT, _) => "its terminal: the quit character (^\\) was typed".to_owned(),
+            (SIGTSTP, _) => "its terminal: the suspend character (^Z) was typed".to_owned(),
+            (SIGHUP, _) => "its terminal hung up (the controlling terminal was closed)".to_owned(),
+            (SIGTTIN, _) => "job control: it read from its terminal from the background".to_owned(),
+            (SIGTTOU, _) => "job control: it wrote to or configured its terminal from the background".to_owned(),
+            (SIGWINCH, _) => "its terminal's window size changed".to_owned(),
+            (SIGIO, _) => "I/O became possible on a descriptor it owns (F_SETOWN)".to_owned(),
+            (SIGURG, _) => "urgent data arrived on a socket it owns".to_owned(),
+            _ => format!("the kernel sent it (in the context of {context})"),
+        };
+        reason(text)
     }
 
     /// A traced process ended; returns its index in `exits`.
     pub fn on_exit(&mut self, x: &Exit, exe: Option<Vec<u8>>, clock: &Clock) -> usize {
+        let pid = x.task.pid;
         let status = x.exit_code;
         let (code, signal) = if status == u32::MAX {
             (None, None)
-        } else if status & 0x7f == 0 {
-            (i32::try_from((status >> 8) & 0xff).ok(), None)
         } else {
-            (None, Some(status & 0x7f))
+            match status & 0x7f {
+                0 => (i32::try_from((status >> 8) & 0xff).ok(), None),
+                sig => (None, Some(sig)),
+            }
         };
+        let dumped = signal.is_some() && status & 0x80 != 0;
         let mut signal_index = None;
         let mut killed_by = None;
+        let mut follows = None;
         if let Some(sig) = signal {
-            signal_index = self
-                .signals
-                .iter()
-                .rposition(|s| s.target_pid == x.task.pid && s.signal == signal_name(sig));
+            let name = signal_name(sig);
+            signal_index = self.signals.iter().zip(&self.meta).rposition(|(s, m)| {
+                s.target_pid == pid && s.signal == name && s.result != "ignored" && m.ts_ns <= x.ts_ns
+            });
             if let Some(i) = signal_index {
                 self.signals[i].fatal = true;
                 let s = &self.signals[i];
                 killed_by = Some(match (&s.sender, &s.kernel_reason) {
                     (_, Some(reason)) => format!("{}: {reason}", s.signal),
-                    (Some(sender), None) => format!(
-                        "{} from {} {} (pid {}, uid {}{})",
-                        s.signal,
-                        sender.relation,
-                        sender.comm,
-                        sender.pid,
-                        sender.uid,
-                        if sender.traced { ", traced" } else { ", outside the traced set" }
-                    ),
+                    (Some(sender), None) => format!("{} sent by {}", s.signal, sender_text(sender)),
                     (None, None) => format!("{} from the kernel", s.signal),
                 });
-            } else if self.oom.contains(&x.task.pid) && sig == 9 {
-                killed_by = Some("SIGKILL: the OOM killer chose it".to_owned());
+                let m = self.meta[i];
+                follows = m.after.or_else(|| {
+                    // A supervisor that kills after one of its children died: this death follows that one.
+                    let sender = m.sender.filter(|&p| p != pid)?;
+                    self.first_child_death(sender, m.ts_ns, pid)
+                });
+            } else if let Some(reason) = self.oom.remove(&pid).filter(|_| sig == SIGKILL) {
+                killed_by = Some(format!("SIGKILL: {reason}"));
             } else {
-                killed_by = Some(format!("{} (sender not seen)", signal_name(sig)));
+                killed_by = Some(format!(
+                    "{name} (its sending was not seen: sent before tracing began, or the kernel ended the process without generating the signal, as a seccomp kill of a thread does)"
+                ));
             }
+            if dumped {
+                if let Some(k) = &mut killed_by {
+                    k.push_str(" (core dumped)");
+                }
+            }
+        } else if code.is_some_and(|c| c != 0) {
+            // A parent that gives up after a child was killed.
+            follows = self.first_child_death(pid, x.ts_ns, pid);
         }
-        let started = self.started.get(&x.task.pid).copied();
+        let started = self.started.remove(&pid);
+        self.memcg_at_exec.remove(&pid);
+        let index = self.exits.len();
+        if signal.is_some() || follows.is_some() {
+            self.child_deaths.entry(x.task.ppid).or_default().push(index);
+        }
+        self.exited.insert(pid, index);
+        self.exit_ns.push(x.ts_ns);
         self.exits.push(ProcessFate {
             time: clock.wall(x.ts_ns),
             t_ms: clock.offset_ms(x.ts_ns),
-            pid: x.task.pid,
+            pid,
+            ppid: x.task.ppid,
             comm: Text::from_bytes(decode::comm(&x.task)),
-            exe: exe.as_deref().map(Text::from_bytes),
+            exe: exe.map(|e| Text::from_bytes(&e)),
             code,
             signal: signal.map(signal_name),
             killed_by,
             signal_index,
+            follows,
             lifetime_ms: started.map(|s| x.ts_ns.saturating_sub(s) / 1_000_000),
         });
-        self.exits.len() - 1
+        index
+    }
+
+    /// The first death of a child of `parent` before `ts_ns`, other than `except`.
+    fn first_child_death(&self, parent: u32, ts_ns: u64, except: u32) -> Option<usize> {
+        self.child_deaths
+            .get(&parent)?
+            .iter()
+            .copied()
+            .find(|&i| self.exit_ns[i] <= ts_ns && self.exits[i].pid != except)
+    }
+}
+
+/// `its parent sh (pid 3643, uid 0, /usr/bin/dash; traced)`.
+#[must_use]
+pub fn sender_text(s: &Sender) -> String {
+    let who = match s.relation.as_str() {
+        "self" => "itself, ",
+        "parent" => "its parent ",
+        "child" => "its child ",
+        "ancestor" => "its ancestor ",
+        "descendant" => "its descendant ",
+        _ => "",
+    };
+    let exe = s.exe.as_ref().map_or_else(String::new, |e| format!(", {}", e.term()));
+    format!(
+        "{who}{} (pid {}, uid {}{exe}; {})",
+        s.comm.term(),
+        s.pid,
+        s.uid,
+        if s.traced { "traced" } else { "outside the traced set" }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use denytrace_common::{COMM_LEN, TaskIdentity, kind};
+
+    use super::*;
+
+    fn comm(name: &str) -> [u8; COMM_LEN] {
+        let mut c = [0; COMM_LEN];
+        c[..name.len()].copy_from_slice(name.as_bytes());
+        c
+    }
+
+    fn task(id: u32, parent: u32, name: &str) -> TaskIdentity {
+        TaskIdentity {
+            pid: id,
+            tid: id,
+            ppid: parent,
+            uid: 0,
+            gid: 0,
+            euid: 0,
+            egid: 0,
+            fsuid: 0,
+            fsgid: 0,
+            _pad: 0,
+            cgroup_id: 1,
+            cap_effective: 0,
+            comm: comm(name),
+        }
+    }
+
+    fn signal(ts_ns: u64, sig: u32, sender: TaskIdentity, target: u32, target_ppid: u32, info: u32, code: i32) -> Signal {
+        Signal {
+            kind: kind::SIGNAL,
+            sig,
+            ts_ns,
+            sender,
+            target_pid: target,
+            target_tid: target,
+            target_ppid,
+            code,
+            si_pid: 0,
+            si_syscall: -1,
+            result: 0,
+            group: 1,
+            info,
+            sender_traced: 1,
+            sender_seccomp_mode: 0,
+            rlim_resource: u32::MAX,
+            rlim_cur: u64::MAX,
+            rlim_max: u64::MAX,
+            target_comm: comm("target"),
+        }
+    }
+
+    fn exit(ts_ns: u64, id: u32, parent: u32, status: u32) -> Exit {
+        Exit { kind: kind::EXIT, exit_code: status, ts_ns, task: task(id, parent, "target") }
+    }
+
+    /// Process ids far above any real `pid_max`, so /proc fallbacks find nothing.
+    const A: u32 = 0x7fff_0001;
+    const B: u32 = 0x7fff_0002;
+    const C: u32 = 0x7fff_0003;
+
+    #[test]
+    fn the_oom_killers_sigkill_has_no_sender() {
+        let clock = Clock::start();
+        let mut f = Fates::default();
+        // The OOM killer runs in the allocating task (B) and kills A.
+        f.on_signal(&signal(10, SIGKILL, task(B, 1, "alloc"), A, 1, signal_info::PRIV, 0), None, &clock);
+        assert!(f.signals[0].sender.is_none());
+        let o = OomVictim { kind: kind::OOM_VICTIM, pid: A, ts_ns: 11, trigger_pid: B, uid: 0, comm: comm("hog"), trigger_comm: comm("alloc") };
+        assert_eq!(f.on_oom(&o), Some(0));
+        let reason = f.signals[0].kernel_reason.clone().expect("reason");
+        assert!(reason.starts_with("the OOM killer chose it"), "{reason}");
+        assert!(reason.ends_with(&format!("the allocation that failed was made by alloc (pid {B})")), "{reason}");
+        let i = f.on_exit(&exit(20, A, 1, 9), None, &clock);
+        assert!(f.signals[0].fatal);
+        assert!(f.exits[i].killed_by.as_deref().is_some_and(|k| k.starts_with("SIGKILL: the OOM killer chose it")));
+    }
+
+    #[test]
+    fn kill_from_the_parent_names_it_and_a_timer_does_not() {
+        let clock = Clock::start();
+        let mut f = Fates::default();
+        f.on_signal(&signal(10, 15, task(A, 1, "sh"), B, A, signal_info::READ, 0), Some(b"/bin/sh".to_vec()), &clock);
+        let s = f.signals[0].sender.clone().expect("a process sent it");
+        assert_eq!((s.pid, s.relation.as_str(), s.traced), (A, "parent", true));
+        assert!(f.signals[0].kernel_reason.is_none());
+        // A POSIX timer fires in whatever task was running: that task is not the sender.
+        f.on_signal(&signal(11, 14, task(C, 1, "other"), B, A, signal_info::READ, SI_TIMER), None, &clock);
+        assert!(f.signals[1].sender.is_none());
+        assert!(f.signals[1].kernel_reason.as_deref().is_some_and(|r| r.contains("POSIX timer")));
+        let i = f.on_exit(&exit(12, B, A, 15), None, &clock);
+        assert_eq!(f.exits[i].signal_index, Some(0));
+        assert!(f.exits[i].killed_by.as_deref().is_some_and(|k| k.starts_with("SIGTERM sent by its parent sh (pid")));
+    }
+
+    #[test]
+    fn a_parent_death_signal_follows_the_parents_exit() {
+        let clock = Clock::start();
+        let mut f = Fates::default();
+        f.on_signal(&signal(5, 9, task(C, 1, "killer"), A, 1, signal_info::READ, 0), None, &clock);
+        let parent = f.on_exit(&exit(6, A, 1, 9), None, &clock);
+        // The dying parent's context sends the child its parent-death signal (no siginfo).
+        f.on_signal(&signal(7, 15, task(A, 1, "parent"), B, A, signal_info::NOINFO, 0), None, &clock);
+        assert!(f.signals[1].sender.is_none());
+        assert!(f.signals[1].kernel_reason.as_deref().is_some_and(|r| r.starts_with("parent-death signal (PR_SET_PDEATHSIG)")));
+        let child = f.on_exit(&exit(8, B, 1, 15), None, &clock);
+        assert_eq!(f.exits[child].follows, Some(parent));
+    }
+
+    #[test]
+    fn a_supervisor_that_gives_up_follows_its_childs_death() {
+        let clock = Clock::start();
+        let mut f = Fates::default();
+        f.on_signal(&signal(5, 9, task(B, A, "worker"), B, A, signal_info::READ, 0), None, &clock);
+        let first = f.on_exit(&exit(6, B, A, 9), None, &clock);
+        f.on_signal(&signal(7, 15, task(A, 1, "super"), C, A, signal_info::READ, 0), None, &clock);
+        let second = f.on_exit(&exit(8, C, A, 15), None, &clock);
+        let own = f.on_exit(&exit(9, A, 1, 1 << 8), None, &clock);
+        assert_eq!(f.exits[first].follows, None);
+        assert_eq!(f.exits[second].follows, Some(first));
+        assert_eq!(f.exits[own].follows, Some(first));
+        assert_eq!(f.exits[own].code, Some(1));
+    }
+
+    #[test]
+    fn limit_signals_carry_the_limit() {
+        let clock = Clock::start();
+        let mut f = Fates::default();
+        let mut s = signal(5, SIGXFSZ, task(A, 1, "w"), A, 1, signal_info::NOINFO, 0);
+        (s.rlim_resource, s.rlim_cur, s.rlim_max) = (RLIMIT_FSIZE, 4096, u64::MAX);
+        f.on_signal(&s, None, &clock);
+        assert_eq!(
+            f.signals[0].kernel_reason.as_deref(),
+            Some("RLIMIT_FSIZE: a write or truncate went past its file size limit of 4096 bytes (soft limit; hard limit unlimited)")
+        );
+        let mut s = signal(6, SIGSYS, task(B, 1, "w"), B, 1, signal_info::READ, SYS_SECCOMP);
+        (s.si_syscall, s.sender_seccomp_mode) = (110, SECCOMP_MODE_DEAD);
+        f.on_signal(&s, None, &clock);
+        assert!(f.signals[1].kernel_reason.as_deref().is_some_and(|r| r.contains("kill action") && r.ends_with("syscall getppid (110)")));
     }
 }

@@ -3,6 +3,7 @@
 //!
 //! The `denytrace` binary (`main.rs`) is a thin front over [`cli::main`].
 
+pub mod artifacts;
 pub mod attribution;
 pub mod btf;
 pub mod cli;
@@ -14,9 +15,11 @@ pub mod describe;
 pub mod fate;
 pub mod kernel;
 pub mod loader;
+pub mod markdown;
 pub mod model;
 pub mod names;
 pub mod procinfo;
 pub mod render;
+pub mod suggest;
 pub mod syscalls;
 pub mod text;

@@ -63,6 +63,39 @@ impl Settings {
             task_entries: 65536,
         }
     }
+
+    /// The map sizes (ring bytes, aggregation entries, task entries) after the testing knobs.
+    fn sizes(&self) -> Result<(u32, u32, u32)> {
+        Ok((
+            knob("DENYTRACE_RING_BYTES", self.ring_bytes, |v| v.is_power_of_two() && v >= 4096)?,
+            knob("DENYTRACE_AGG_ENTRIES", self.agg_entries, |v| v >= 1)?,
+            knob("DENYTRACE_TASK_ENTRIES", self.task_entries, |v| v >= 1)?,
+        ))
+    }
+}
+
+/// Testing knobs: environment variables that replace the kernel maps' sizes so that the fault
+/// tests can overflow them (`DENYTRACE_RING_BYTES`, a power of two of at least 4096;
+/// `DENYTRACE_AGG_ENTRIES`; `DENYTRACE_TASK_ENTRIES`), documented in docs/reliability.md. Unset,
+/// the setting applies; a value that is not a valid number is an error, never silently ignored.
+fn knob(name: &str, default: u32, valid: impl Fn(u32) -> bool) -> Result<u32> {
+    let Some(raw) = std::env::var_os(name) else {
+        return Ok(default);
+    };
+    let value = raw.to_str().and_then(|s| s.trim().parse::<u32>().ok()).filter(|v| valid(*v));
+    let Some(value) = value else {
+        bail!("{name}={} is not a valid value (a testing knob: see docs/reliability.md)", raw.to_string_lossy());
+    };
+    tracing::warn!("testing knob {name}={value} in effect");
+    Ok(value)
+}
+
+/// Testing knob `DENYTRACE_HIDE_TRACEPOINTS`: tracepoints (comma-separated) treated as absent from
+/// this kernel, to check what happens on kernels that lack them.
+fn hidden_tracepoints() -> Vec<String> {
+    std::env::var("DENYTRACE_HIDE_TRACEPOINTS")
+        .map(|v| v.split(',').map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect())
+        .unwrap_or_default()
 }
 
 /// One capture mechanism and whether it is in use; listed in reports and by `doctor`.
@@ -161,8 +194,19 @@ impl Tracer {
 
         let mut hook_params = StdHashMap::new();
         let mut skipped = Vec::new();
+        let hidden = hidden_tracepoints();
         for hook in kernel::offsets::HOOKS {
-            match kernel::offsets::check_prototype(&btf, hook) {
+            let checked = if hidden.iter().any(|t| t == hook.tracepoint) {
+                Err(anyhow!(
+                    "BTF: no typedef `btf_trace_{0}`: the kernel has no tracepoint `{0}` \
+                     (hidden by the testing knob DENYTRACE_HIDE_TRACEPOINTS)",
+                    hook.tracepoint
+                )
+                .context(format!("tracepoint {} not in this kernel's BTF", hook.tracepoint)))
+            } else {
+                kernel::offsets::check_prototype(&btf, hook)
+            };
+            match checked {
                 Ok(n) => {
                     hook_params.insert(hook.program, n);
                 }
@@ -172,6 +216,7 @@ impl Tracer {
         }
         let exit_has_group_dead: u32 = u32::from(hook_params.get("dt_exit") == Some(&2));
         let words = pid_max().div_ceil(64).max(1);
+        let (ring_bytes, agg_entries, task_entries) = settings.sizes()?;
 
         let mut loader = EbpfLoader::new();
         loader
@@ -185,10 +230,10 @@ impl Tracer {
             .override_global("NR_SECCOMP", &nr_seccomp, true)
             .override_global("NR_PRCTL", &nr_prctl, true)
             .override_global("EXIT_HAS_GROUP_DEAD", &exit_has_group_dead, true)
-            .map_max_entries("EVENTS", settings.ring_bytes)
+            .map_max_entries("EVENTS", ring_bytes)
             .map_max_entries("TRACED", words)
-            .map_max_entries("TASKS", settings.task_entries)
-            .map_max_entries("AGG", settings.agg_entries);
+            .map_max_entries("TASKS", task_entries)
+            .map_max_entries("AGG", agg_entries);
         let mut ebpf = loader.load(OBJECT).map_err(|e| {
             anyhow!(e).context("loading the eBPF object (needs CAP_BPF and CAP_PERFMON, or root)")
         })?;

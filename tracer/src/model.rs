@@ -292,7 +292,8 @@ pub struct SignalEntry {
     pub target_comm: Text,
     /// Sender, when a process sent it.
     pub sender: Option<Sender>,
-    /// Kernel reason, when the kernel sent it (seccomp, rlimit, OOM...).
+    /// Kernel reason, when the kernel generated it (seccomp, a resource limit, the OOM killer, a
+    /// fault, a timer, the terminal); then `sender` is null.
     pub kernel_reason: Option<String>,
     /// Whether it ended the target.
     pub fatal: bool,
@@ -314,7 +315,8 @@ pub struct Sender {
     pub uid: u32,
     /// Whether the sender is itself traced.
     pub traced: bool,
-    /// Relationship to the target: "parent", "self", "child", "other".
+    /// Relationship to the target: "self", "parent", "child", "ancestor", "descendant" or "other"
+    /// (as far as the traced processes' parents are known).
     pub relation: String,
 }
 
@@ -328,6 +330,8 @@ pub struct ProcessFate {
     pub t_ms: u64,
     /// pid.
     pub pid: u32,
+    /// Parent pid when it ended.
+    pub ppid: u32,
     /// comm.
     pub comm: Text,
     /// Executable, when known.
@@ -340,6 +344,10 @@ pub struct ProcessFate {
     pub killed_by: Option<String>,
     /// The signal entry that killed it (index in `signals`).
     pub signal_index: Option<usize>,
+    /// The earlier death (index in `processes`) this one followed from: the child whose death made
+    /// it exit with an error, the death that made its sender kill it, or the parent whose exit sent
+    /// its parent-death signal. Following these links leads to the first death of a cascade.
+    pub follows: Option<usize>,
     /// Lifetime in milliseconds, when its start was seen.
     pub lifetime_ms: Option<u64>,
 }

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::{
     model::{DenialEntry, Report},
-    text::{Text, term_str},
+    text::{Text, prose, quoted, term_str},
 };
 
 /// `openat(AT_FDCWD, "/dev/ptmx", O_RDWR|O_NOCTTY)`.
@@ -13,18 +13,19 @@ use crate::{
 pub fn call(e: &DenialEntry) -> String {
     let mut parts = Vec::new();
     if let Some(p) = &e.path {
-        parts.push(format!("\"{}\"", p.term()));
+        parts.push(quoted(&p.to_bytes()));
     }
     if let Some(p) = &e.path2 {
-        parts.push(format!("\"{}\"", p.term()));
+        parts.push(quoted(&p.to_bytes()));
     }
     for (k, v) in &e.syscall.args {
         if v == "AT_FDCWD" {
             continue;
         }
-        parts.push(format!("{k}={}", term_str(v)));
+        // Values are denytrace's own rendering (a socket path inside is already escaped).
+        parts.push(format!("{}={}", term_str(k), prose(v)));
     }
-    format!("{}({})", e.syscall.name, parts.join(", "))
+    format!("{}({})", term_str(&e.syscall.name), parts.join(", "))
 }
 
 fn process(e: &DenialEntry) -> String {
@@ -36,9 +37,9 @@ fn process(e: &DenialEntry) -> String {
 #[must_use]
 pub fn line(e: &DenialEntry) -> String {
     let cause = e.cause.as_ref().map_or_else(String::new, |c| {
-        format!("  [{} {}] {}", kind_name(c.kind), conf_name(c.confidence), term_str(&c.summary))
+        format!("  [{} {}] {}", kind_name(c.kind), conf_name(c.confidence), prose(&c.summary))
     });
-    format!("{} {} by {}{cause}", e.errno, call(e), process(e))
+    format!("{} {} by {}{cause}", term_str(&e.errno), call(e), process(e))
 }
 
 fn kind_name(k: crate::model::CauseKind) -> String {
@@ -65,7 +66,7 @@ fn command_text(r: &Report) -> String {
 pub fn summary(r: &Report) -> String {
     let mut out = String::new();
     let exit = r.exit.as_ref().map_or_else(String::new, |x| match (&x.code, &x.signal) {
-        (_, Some(sig)) => format!(", killed by {sig}"),
+        (_, Some(sig)) => format!(", killed by {}", term_str(sig)),
         (Some(code), None) => format!(", exit {code}"),
         _ => String::new(),
     });
@@ -79,36 +80,22 @@ pub fn summary(r: &Report) -> String {
     );
     for (i, e) in r.denials.iter().enumerate() {
         let _ = writeln!(out);
-        let _ = writeln!(out, "  {}. {} {}  x{}", i + 1, e.errno, call(e), e.count);
+        let _ = writeln!(out, "  {}. {} {}  x{}", i + 1, term_str(&e.errno), call(e), e.count);
         let _ = writeln!(out, "     by {} at +{} ms", process(e), e.t_ms);
         if let Some(c) = &e.cause {
-            let _ = writeln!(out, "     cause: {} ({}): {}", kind_name(c.kind), conf_name(c.confidence), term_str(&c.summary));
+            let _ = writeln!(out, "     cause: {} ({}): {}", kind_name(c.kind), conf_name(c.confidence), prose(&c.summary));
             for ev in &c.evidence {
-                let _ = writeln!(out, "       - {}", term_str(ev));
+                let _ = writeln!(out, "       - {}", prose(ev));
             }
         }
         for s in &e.suggestions {
-            let _ = writeln!(out, "     fix ({}, risk {}): {}", s.format, s.risk, term_str(&s.change));
+            let _ = writeln!(out, "     fix ({}, risk {}): {}", term_str(&s.format), term_str(&s.risk), prose(&s.change));
             for l in s.text.lines() {
-                let _ = writeln!(out, "       {}", term_str(l));
+                let _ = writeln!(out, "       {}", prose(l));
             }
         }
     }
-    let died: Vec<_> = r.processes.iter().filter(|p| p.signal.is_some()).collect();
-    if !died.is_empty() {
-        let _ = writeln!(out, "\nprocesses that died (first death first):");
-        for p in died {
-            let _ = writeln!(
-                out,
-                "  +{} ms  {} (pid {}): {}{}",
-                p.t_ms,
-                p.comm.term(),
-                p.pid,
-                term_str(p.killed_by.as_deref().unwrap_or("killed")),
-                p.lifetime_ms.map_or_else(String::new, |l| format!(", {l} ms after it started"))
-            );
-        }
-    }
+    out.push_str(&crate::fate::summary::section(r));
     let l = &r.stats.losses;
     if r.stats.lost > 0 || l.task_map_full > 0 {
         let _ = writeln!(
@@ -120,7 +107,7 @@ pub fn summary(r: &Report) -> String {
         let _ = writeln!(out, "\nlost events: 0");
     }
     for m in r.host.mechanisms.iter().filter(|m| !m.used) {
-        let _ = writeln!(out, "note: {} unavailable: {}", m.name, term_str(&m.detail));
+        let _ = writeln!(out, "note: {} unavailable: {}", term_str(&m.name), prose(&m.detail));
     }
     out
 }

@@ -82,12 +82,18 @@ impl fmt::Display for Text {
     }
 }
 
-/// Whether a character must not reach a terminal as is.
-fn needs_escape(c: char) -> bool {
+/// Whether a character must not reach a terminal as is: controls (C0, DEL, C1), line and
+/// paragraph separators, and every format character (Unicode category Cf: bidi embeddings,
+/// overrides and isolates, zero-width characters, invisible tags...).
+#[must_use]
+pub fn needs_escape(c: char) -> bool {
     c.is_control()
         || matches!(c,
-            '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}'
-            | '\u{feff}' | '\u{fff9}'..='\u{fffb}')
+            '\u{00ad}' | '\u{0600}'..='\u{0605}' | '\u{061c}' | '\u{06dd}' | '\u{070f}'
+            | '\u{0890}'..='\u{0891}' | '\u{08e2}' | '\u{180e}' | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}'
+            | '\u{110bd}' | '\u{110cd}' | '\u{13430}'..='\u{1343f}' | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}' | '\u{e0001}' | '\u{e0020}'..='\u{e007f}')
 }
 
 /// Renders bytes for a terminal: printable text as is; `\\`, `\xNN` for invalid bytes and ASCII
@@ -122,6 +128,30 @@ pub fn term_str(s: &str) -> String {
     term(s.as_bytes())
 }
 
+/// A name between double quotes for a terminal, as in `openat("/etc/x")`: [`term`], with `"` also
+/// escaped (`\"`) so that a name cannot close the quotes and pass for more arguments.
+#[must_use]
+pub fn quoted(bytes: &[u8]) -> String {
+    format!("\"{}\"", term(bytes).replace('"', "\\\""))
+}
+
+/// A sentence that denytrace wrote (a verdict, evidence, a suggested change), whose embedded names
+/// were already rendered with [`term`]: control and format characters are escaped as by [`term`]
+/// in case one slipped through, but backslashes are left as they are, so names are not escaped
+/// twice.
+#[must_use]
+pub fn prose(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if needs_escape(c) {
+            out.push_str(&term(c.encode_utf8(&mut [0u8; 4]).as_bytes()));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +163,27 @@ mod tests {
         assert!(out.chars().all(|c| !c.is_control()), "{out:?}");
         assert!(!out.contains('\u{202e}'));
         assert_eq!(out, "a\\x1b[2J\\x1b]0;pwned\\x07\\x0d\\x0ab\\xff\\xfe\\u{9b}31m\\\\\\u{202e}evil");
+    }
+
+    #[test]
+    fn format_characters_are_escaped() {
+        for c in ['\u{202e}', '\u{2066}', '\u{200b}', '\u{00ad}', '\u{e0041}', '\u{feff}', '\u{2029}'] {
+            let out = term(c.encode_utf8(&mut [0u8; 4]).as_bytes());
+            assert_eq!(out, format!("\\u{{{:x}}}", c as u32));
+        }
+    }
+
+    #[test]
+    fn quoted_names_cannot_close_their_quotes() {
+        assert_eq!(quoted(b"a\", x=\"b"), "\"a\\\", x=\\\"b\"");
+        assert_eq!(quoted(b"a\\\""), "\"a\\\\\\\"\"");
+    }
+
+    #[test]
+    fn prose_escapes_controls_but_not_backslashes() {
+        let sentence = format!("permission bits of {} refuse read", term(b"/tmp/a\nb"));
+        assert_eq!(prose(&sentence), "permission bits of /tmp/a\\x0ab refuse read");
+        assert_eq!(prose("x\x1b[2Jy\u{202e}"), "x\\x1b[2Jy\\u{202e}");
     }
 
     #[test]

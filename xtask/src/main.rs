@@ -1,14 +1,19 @@
-//! `cargo xtask`: denytrace's developer commands (set-up, build, test, demo). Every command sets
-//! up what it needs first, echoes each command line it runs, and exits non-zero on failure.
+//! `cargo xtask`: denytrace's developer commands (set-up, build, test, demo, fuzz, soak). Every
+//! command sets up what it needs first, echoes each command line it runs, and exits non-zero on
+//! failure.
 
 mod apt;
+mod bench;
 mod build;
 mod cmd;
 mod demo;
+mod dist;
 mod envfile;
+mod fuzz;
 mod linker;
 mod mounts;
 mod setup;
+mod soak;
 mod test;
 mod toolchain;
 mod workspace;
@@ -59,7 +64,60 @@ enum Command {
     /// Set up, build, then show denytrace explaining why python's `os.openpty()` fails in a
     /// Landlock sandbox like NVIDIA OpenShell's.
     Demo,
-    // More commands (bench, fuzz, soak, dist) are added here, one module each.
+    /// Run every cargo-fuzz target of fuzz/ (or those named) for N seconds each.
+    ///
+    /// Installs cargo-fuzz if missing; builds with rustup's nightly when installed, else with the
+    /// default toolchain and RUSTC_BOOTSTRAP=1. Seeds come from fuzz/corpus/TARGET, new inputs go
+    /// to target/fuzz-corpus/TARGET, crashes to fuzz/artifacts/TARGET/.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Targets to run (default: all).
+        targets: Vec<String>,
+    },
+    /// Set up, build (release), then trace a mixed workload with periodic denials of every cause
+    /// for N minutes and check that RSS stays flat, counts match the workload's own tally and
+    /// nothing is lost.
+    Soak {
+        /// How long the workload runs.
+        #[arg(long, default_value_t = 10)]
+        minutes: u64,
+        /// Also write the figures as JSON to this file.
+        #[arg(long, value_name = "FILE")]
+        json: Option<std::path::PathBuf>,
+    },
+    /// The traced side of `soak` (run by it under denytrace; not for direct use).
+    #[command(hide = true)]
+    SoakWorker(soak::WorkerArgs),
+    /// Set up, then build one static `denytrace` file (eBPF object embedded) for CI jobs to
+    /// fetch, and check that it runs alone from an empty directory.
+    ///
+    /// Uses the musl standard library when the toolchain has it, else builds it from rust-src
+    /// with musl-gcc (Debian's musl-tools, libunwind-14-dev), else links glibc statically;
+    /// DENYTRACE_DIST_WAY=musl|musl-build-std|glibc-static forces one. Writes
+    /// target/dist/denytrace and denytrace.sha256 (or into --out DIR).
+    Dist {
+        /// Where to put the file.
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Set up, build (release), then measure denytrace's cost against an empty-program floor,
+    /// the bpftrace one-liner and `strace -f -Z`, interleaved in one session, and print the table
+    /// of docs/performance.md (also written to target/xtask/bench-latest.md).
+    ///
+    /// Installs bpftrace and strace when missing. Run it on a quiet machine: it takes about ten
+    /// minutes (--quick: two, for checking the harness, not for numbers). Exits non-zero only when
+    /// the storm's count is not exact; missed speed targets are reported in the table.
+    Bench {
+        /// Repetitions of the interleaved part (medians are taken over them).
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+        /// Smaller loops, two repetitions and five start-ups.
+        #[arg(long)]
+        quick: bool,
+    },
+    // More commands are added here, one module each.
 }
 
 fn main() -> ExitCode {
@@ -69,6 +127,11 @@ fn main() -> ExitCode {
         Command::Build { release } => build::run(release).map(|()| ExitCode::SUCCESS),
         Command::Test { cargo_test_args } => test::run(cargo_test_args).map(|()| ExitCode::SUCCESS),
         Command::Demo => demo::run(),
+        Command::Bench { reps, quick } => bench::run(&bench::Options { reps, quick }),
+        Command::Dist { out } => dist::run(out.as_deref()).map(|()| ExitCode::SUCCESS),
+        Command::Fuzz { seconds, targets } => fuzz::run(seconds, &targets).map(|()| ExitCode::SUCCESS),
+        Command::Soak { minutes, json } => soak::run(minutes, json.as_deref()).map(|()| ExitCode::SUCCESS),
+        Command::SoakWorker(args) => soak::worker(&args).map(|()| ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|e| {
         eprintln!("xtask: error: {e:#}");

@@ -13,6 +13,11 @@ use crate::{
     workspace,
 };
 
+/// What the integration tests run besides the workspace's binaries: `bpftool` (checking that
+/// nothing stays loaded), `python3` (the `os.openpty()` case), `util-linux` (`prlimit`, `setpriv`,
+/// `mount`) and `dash` (`sh`).
+const TEST_PACKAGES: &[&str] = &["bpftool", "python3", "util-linux", "mount", "dash"];
+
 /// The environment that cargo needs to build the eBPF crate (`KEY`, `VALUE`).
 pub type EbpfEnv = Vec<(String, String)>;
 
@@ -23,6 +28,7 @@ pub fn run() -> Result<EbpfEnv> {
     let mut apt = Apt::default();
     linker::ensure(&mut apt)?;
     let ready = choose_toolchain(forced, &mut apt)?;
+    apt.install(TEST_PACKAGES)?;
     mounts::ensure();
     envfile::write(ready.way)?;
     let env = ready.way.env();

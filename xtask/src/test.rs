@@ -6,6 +6,7 @@ use anyhow::{bail, Result};
 use crate::{
     build,
     cmd::Cmd,
+    fuzz,
     setup::{self, EbpfEnv},
     workspace,
 };
@@ -24,8 +25,7 @@ struct Phase {
     run: fn(&mut Ctx) -> Result<()>,
 }
 
-/// The phases, in order. To add one (a fuzz smoke run, say), write a `fn(&mut Ctx) -> Result<()>`
-/// and list it here.
+/// The phases, in order. To add one, write a `fn(&mut Ctx) -> Result<()>` and list it here.
 const PHASES: &[Phase] = &[
     Phase {
         name: "setup",
@@ -38,6 +38,10 @@ const PHASES: &[Phase] = &[
     Phase {
         name: "cargo test",
         run: phase_cargo_test,
+    },
+    Phase {
+        name: "fuzz smoke",
+        run: phase_fuzz_smoke,
     },
 ];
 
@@ -92,6 +96,25 @@ fn phase_cargo_test(ctx: &mut Ctx) -> Result<()> {
         .current_dir(workspace::root())
         .no_stdin()
         .run()
+}
+
+/// Every fuzz target for [`fuzz::SMOKE_SECONDS`] seconds. cargo-fuzz comes from the registry on
+/// first use and needs no toolchain beyond the default one (see `fuzz.rs`), so it is expected
+/// everywhere: under `CI=true` a failure to install it fails the phase; elsewhere it is skipped
+/// with a loud note. Skipped when the extra `cargo test` arguments choose packages (a narrowed run).
+fn phase_fuzz_smoke(ctx: &mut Ctx) -> Result<()> {
+    if selects_packages(&ctx.cargo_test_args) {
+        eprintln!("xtask test: packages were chosen: fuzz smoke run left out");
+        return Ok(());
+    }
+    if let Err(e) = fuzz::ensure_cargo_fuzz() {
+        if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+            return Err(e.context("cargo-fuzz is required under CI=true"));
+        }
+        eprintln!("\n*** SKIPPED (not in CI): fuzz smoke run: {e:#} ***\n");
+        return Ok(());
+    }
+    fuzz::run_targets(&fuzz::targets()?, fuzz::SMOKE_SECONDS)
 }
 
 /// Whether the extra `cargo test` arguments choose packages themselves (`-p`/`--package`), in

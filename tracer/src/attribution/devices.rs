@@ -1,16 +1,22 @@
 //! The device controller: cgroup v1 `devices.list`, and cgroup v2 `BPF_CGROUP_DEVICE` programs
 //! (which can refuse, but whose logic cannot be read back, so they only make a verdict likely).
+//! Both refuse with EPERM, never EACCES (`devcgroup_check_permission`, security/device_cgroup.c).
 
 use std::fs;
-
-use crate::procinfo;
 
 /// A `devices.list` decision for one device access.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum V1 {
     /// The list allows it (the matching entry).
     Allowed(String),
-    /// No entry allows it.
+    /// The cgroup allows every device by default (`a *:* rwm`). Its deny exceptions, if any, are
+    /// not shown by the kernel (`devcgroup_seq_show` prints only the default then), so a
+    /// `devices.deny` entry may still refuse this device.
+    DefaultAllow {
+        /// The cgroup's directory.
+        dir: String,
+    },
+    /// No entry of a deny-by-default list allows it.
     Refused {
         /// The cgroup's directory.
         dir: String,
@@ -19,19 +25,26 @@ pub enum V1 {
     },
 }
 
-/// Checks `devices.list` of the process's v1 devices cgroup. `access` is letters of "rwm".
+/// The directory of a v1 devices cgroup path (as in `/proc/PID/cgroup`).
 #[must_use]
-pub fn check_v1(pid: u32, kind: char, major: u32, minor: u32, access: &str) -> Option<V1> {
-    let path = procinfo::cgroup_v1(pid, "devices")?;
-    let dir = format!("/sys/fs/cgroup/devices{}", path.trim_end_matches('/'));
+pub fn v1_dir(path: &str) -> String {
+    format!("/sys/fs/cgroup/devices{}", path.trim_end_matches('/'))
+}
+
+/// Checks `devices.list` of a v1 devices cgroup directory. `access` is letters of "rwm".
+#[must_use]
+pub fn check_v1(dir: &str, kind: char, major: u32, minor: u32, access: &str) -> Option<V1> {
     let text = fs::read_to_string(format!("{dir}/devices.list")).ok()?;
-    Some(decide(&text, &dir, kind, major, minor, access))
+    Some(decide(&text, dir, kind, major, minor, access))
 }
 
 /// Decides from the text of a `devices.list`.
 #[must_use]
 pub fn decide(text: &str, dir: &str, kind: char, major: u32, minor: u32, access: &str) -> V1 {
     let list: Vec<String> = text.lines().map(str::to_owned).filter(|l| !l.is_empty()).collect();
+    if list.len() == 1 && list[0].split_whitespace().collect::<Vec<_>>() == ["a", "*:*", "rwm"] {
+        return V1::DefaultAllow { dir: dir.to_owned() };
+    }
     for entry in &list {
         let mut f = entry.split_whitespace();
         let (Some(t), Some(numbers), Some(acc)) = (f.next(), f.next(), f.next()) else {
@@ -49,10 +62,9 @@ pub fn decide(text: &str, dir: &str, kind: char, major: u32, minor: u32, access:
     V1::Refused { dir: dir.to_owned(), list }
 }
 
-/// Number of effective `BPF_CGROUP_DEVICE` programs on the process's cgroup v2.
+/// Number of effective `BPF_CGROUP_DEVICE` programs on a cgroup v2 path (as in `/proc/PID/cgroup`).
 #[must_use]
-pub fn v2_programs(pid: u32) -> Option<(String, u32)> {
-    let path = procinfo::cgroup_v2(pid)?;
+pub fn v2_programs(path: &str) -> Option<(String, u32)> {
     for mount in crate::kernel::cgroup::v2_mounts() {
         let dir = format!("{mount}{}", path.trim_end_matches('/'));
         if let Some(n) = query_device_programs(&dir) {
@@ -109,8 +121,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn allow_all_allows() {
-        assert!(matches!(decide("a *:* rwm\n", "/x", 'c', 5, 2, "rw"), V1::Allowed(_)));
+    fn allow_all_is_only_a_default() {
+        // With deny exceptions (`echo "c 1:3 rwm" > devices.deny`) the kernel still lists only this.
+        assert_eq!(decide("a *:* rwm\n", "/x", 'c', 1, 3, "rw"), V1::DefaultAllow { dir: "/x".to_owned() });
     }
 
     #[test]

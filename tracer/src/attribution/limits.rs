@@ -6,7 +6,10 @@ use std::fs;
 
 use serde_json::json;
 
-use super::Verdict;
+use super::{
+    Verdict,
+    snapshot::{self, Snapshot, Source},
+};
 use crate::{
     model::{CauseKind, Confidence},
     procinfo,
@@ -45,16 +48,20 @@ pub fn pids_state(dir: &str) -> Option<PidsState> {
     Some(PidsState { dir: dir.to_owned(), max: max.parse().ok(), current, refused })
 }
 
-/// Where the pids controller of a process is, and every limited cgroup from it up to the root.
-fn pids_chain(pid: u32) -> Vec<PidsState> {
+/// Where the pids controller of a process is, and every limited cgroup from it up to the root;
+/// with where its membership was read.
+fn pids_chain(pid: u32, snap: Option<&Snapshot>) -> (Vec<PidsState>, Option<Source>) {
     let mut dirs = Vec::new();
-    if let Some(path) = procinfo::cgroup_v1(pid, "pids") {
+    let mut source = None;
+    if let Some((path, from)) = snapshot::cgroup_v1(pid, "pids", snap) {
         dirs.push(("/sys/fs/cgroup/pids".to_owned(), path));
+        source = Some(from);
     }
-    if let Some(path) = procinfo::cgroup_v2(pid) {
+    if let Some((path, from)) = snapshot::cgroup_v2(pid, snap) {
         for mount in crate::kernel::cgroup::v2_mounts() {
             dirs.push((mount, path.clone()));
         }
+        source = source.or(Some(from));
     }
     let mut out = Vec::new();
     for (root, path) in dirs {
@@ -70,7 +77,7 @@ fn pids_chain(pid: u32) -> Vec<PidsState> {
             rel.truncate(parent);
         }
     }
-    out
+    (out, source)
 }
 
 fn count_threads() -> Option<u64> {
@@ -81,9 +88,11 @@ fn count_threads() -> Option<u64> {
 
 /// A fork-like call failed with EAGAIN.
 #[must_use]
-pub fn fork_eagain(pid: u32, uid: u32, failed_caps: u64, caps_seen: bool) -> Verdict {
+pub fn fork_eagain(pid: u32, uid: u32, failed_caps: u64, caps_seen: bool, snap: Option<&Snapshot>) -> Verdict {
     let mut evidence = Vec::new();
-    let nproc = procinfo::limit(pid, "Max processes");
+    let nproc_read = snapshot::limit(pid, "Max processes", snap);
+    let nproc = nproc_read.as_ref().map(|(l, _)| l.clone());
+    let nproc_note = nproc_read.as_ref().and_then(|(_, s)| s.note(pid, "limits"));
     let nproc_caps = failed_caps & (1 << CAP_SYS_RESOURCE) != 0 && failed_caps & (1 << CAP_SYS_ADMIN) != 0;
     if uid != 0 && nproc_caps {
         evidence.push(
@@ -97,6 +106,9 @@ pub fn fork_eagain(pid: u32, uid: u32, failed_caps: u64, caps_seen: bool) -> Ver
         if let Some(l) = &nproc {
             detail.insert("soft".into(), json!(l.soft));
             detail.insert("hard".into(), json!(l.hard));
+            if let Some(note) = &nproc_note {
+                evidence.push(note.clone());
+            }
             evidence.push(format!(
                 "RLIMIT_NPROC of pid {pid}: soft {}, hard {}",
                 limit_text(l.soft),
@@ -119,7 +131,7 @@ pub fn fork_eagain(pid: u32, uid: u32, failed_caps: u64, caps_seen: bool) -> Ver
             detail,
         };
     }
-    let chain = pids_chain(pid);
+    let (chain, chain_source) = pids_chain(pid, snap);
     if let Some(hit) = chain.iter().find(|s| s.max.is_some_and(|m| s.refused > 0 && s.current + 1 >= m))
         .or_else(|| chain.iter().find(|s| s.max.is_some() && s.refused > 0))
     {
@@ -130,6 +142,9 @@ pub fn fork_eagain(pid: u32, uid: u32, failed_caps: u64, caps_seen: bool) -> Ver
             hit.current,
             limit_text(hit.max)
         ));
+        if let Some(note) = chain_source.and_then(|s| s.note(pid, "cgroups")) {
+            evidence.push(note);
+        }
         if caps_seen && !nproc_caps {
             evidence.push("no RLIMIT_NPROC capability check was refused during the fork".to_owned());
         }
@@ -201,12 +216,19 @@ fn limit_text(v: Option<u64>) -> String {
 
 /// EMFILE: RLIMIT_NOFILE.
 #[must_use]
-pub fn emfile(pid: u32) -> Verdict {
+pub fn emfile(pid: u32, snap: Option<&Snapshot>) -> Verdict {
     let mut evidence = vec!["EMFILE is returned only when a descriptor number would reach RLIMIT_NOFILE".to_owned()];
-    let limit = procinfo::limit(pid, "Max open files");
+    let read = snapshot::limit(pid, "Max open files", snap);
+    let limit = read.as_ref().map(|(l, _)| l.clone());
     let open = fs::read_dir(format!("/proc/{pid}/fd")).map(Iterator::count).ok();
-    if let Some(l) = &limit {
-        evidence.push(format!("RLIMIT_NOFILE of pid {pid}: soft {}, hard {}", limit_text(l.soft), limit_text(l.hard)));
+    match &read {
+        Some((l, source)) => {
+            if let Some(note) = source.note(pid, "limits") {
+                evidence.push(format!("{note}; a program may change its own limits after exec"));
+            }
+            evidence.push(format!("RLIMIT_NOFILE of pid {pid}: soft {}, hard {}", limit_text(l.soft), limit_text(l.hard)));
+        }
+        None => evidence.push(format!("pid {pid} was gone before its limits could be read")),
     }
     if let Some(n) = open {
         evidence.push(format!("pid {pid} has {n} descriptors open now"));
@@ -221,6 +243,7 @@ pub fn emfile(pid: u32) -> Verdict {
     .with("soft", json!(limit.as_ref().and_then(|l| l.soft)))
     .with("hard", json!(limit.as_ref().and_then(|l| l.hard)))
     .with("usage", json!(open))
+    .with("limits_read", json!(read.as_ref().map(|(_, s)| s.name())))
 }
 
 /// ENFILE: the system-wide file table (fs.file-max).
@@ -241,9 +264,13 @@ pub fn enfile() -> Verdict {
 
 /// EFBIG: RLIMIT_FSIZE.
 #[must_use]
-pub fn efbig(pid: u32) -> Verdict {
-    let limit = procinfo::limit(pid, "Max file size");
+pub fn efbig(pid: u32, snap: Option<&Snapshot>) -> Verdict {
+    let read = snapshot::limit(pid, "Max file size", snap);
+    let limit = read.as_ref().map(|(l, _)| l.clone());
     let mut evidence = Vec::new();
+    if let Some(note) = read.as_ref().and_then(|(_, s)| s.note(pid, "limits")) {
+        evidence.push(note);
+    }
     if let Some(l) = &limit {
         evidence.push(format!("RLIMIT_FSIZE of pid {pid}: soft {}", limit_text(l.soft)));
     }

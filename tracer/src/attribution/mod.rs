@@ -11,6 +11,7 @@ pub mod devices;
 pub mod fs;
 pub mod landlock;
 pub mod limits;
+pub mod snapshot;
 
 use std::collections::HashMap;
 
@@ -104,7 +105,13 @@ pub struct Context {
     pub parents: HashMap<u32, u32>,
     /// denytrace's own mount namespace number.
     pub own_mnt_ns: Option<u32>,
+    /// Cgroups and limits of each traced process as read when it exec'd, for denials explained
+    /// after it is gone.
+    pub snapshots: HashMap<u32, snapshot::Snapshot>,
 }
+
+/// At most this many exec snapshots (and parents) are kept (`watch --all` on a busy machine).
+const MAX_SNAPSHOTS: usize = 65_536;
 
 impl Context {
     /// A sandbox was made.
@@ -126,8 +133,44 @@ impl Context {
         }
     }
 
-    /// The nearest seccomp filter installer among `pid` and its known ancestors.
-    fn filter_owner(&self, mut pid: u32) -> Option<&Origin> {
+    /// A process exec'd: notes its parent, and reads its cgroups and limits while it is (most
+    /// likely) still alive.
+    pub fn on_exec(&mut self, pid: u32, ppid: u32, t_ms: u64) {
+        if self.parents.len() < MAX_SNAPSHOTS || self.parents.contains_key(&pid) {
+            self.parents.insert(pid, ppid);
+        }
+        if self.snapshots.len() >= MAX_SNAPSHOTS && !self.snapshots.contains_key(&pid) {
+            return;
+        }
+        match snapshot::Snapshot::take(pid, t_ms) {
+            Some(s) => {
+                self.snapshots.insert(pid, s);
+            }
+            None => {
+                self.snapshots.remove(&pid);
+            }
+        }
+    }
+
+    /// A process ended: its pid may be reused, so its snapshot goes.
+    pub fn on_exit(&mut self, pid: u32) {
+        self.snapshots.remove(&pid);
+        self.parents.remove(&pid);
+    }
+
+    /// The exec snapshot of a process.
+    #[must_use]
+    pub fn snapshot(&self, pid: u32) -> Option<&snapshot::Snapshot> {
+        self.snapshots.get(&pid)
+    }
+
+    /// The nearest seccomp filter installer among `pid` (whose parent is `ppid`) and its known
+    /// ancestors.
+    fn filter_owner(&self, pid: u32, ppid: u32) -> Option<&Origin> {
+        if let Some(o) = self.seccomp_filters.get(&pid) {
+            return Some(o);
+        }
+        let mut pid = ppid;
         for _ in 0..64 {
             if let Some(o) = self.seccomp_filters.get(&pid) {
                 return Some(o);
@@ -184,11 +227,11 @@ fn verdict(d: &Denial, paths: &Paths, ctx: &Context) -> Verdict {
     let forklike = syscalls::is_forklike(d.nr);
     match errno {
         libc::EAGAIN if forklike => {
-            return limits::fork_eagain(d.task.pid, d.task.uid, d.failed_caps, ctx.caps_seen);
+            return limits::fork_eagain(d.task.pid, d.task.uid, d.failed_caps, ctx.caps_seen, ctx.snapshot(d.task.pid));
         }
-        libc::EMFILE => return limits::emfile(d.task.pid),
+        libc::EMFILE => return limits::emfile(d.task.pid, ctx.snapshot(d.task.pid)),
         libc::ENFILE => return limits::enfile(),
-        libc::EFBIG => return limits::efbig(d.task.pid),
+        libc::EFBIG => return limits::efbig(d.task.pid, ctx.snapshot(d.task.pid)),
         _ => {}
     }
     let mut v = access_verdict(d, paths, ctx, &name, errno, status.as_ref());
@@ -209,7 +252,7 @@ fn seccomp_verdict(d: &Denial, name: &str, errno: i32, tracked: bool, mode: Opti
         Some(m) => evidence.push(format!("the task's seccomp mode is {m}, not filter mode")),
         None => evidence.push("the task's seccomp mode could not be read".to_owned()),
     }
-    let owner = ctx.filter_owner(d.task.pid);
+    let owner = ctx.filter_owner(d.task.pid, d.task.ppid);
     if let Some(o) = owner {
         evidence.push(format!("the filter was installed by pid {} ({}) at +{} ms", o.pid, o.comm, o.t_ms));
     }
@@ -407,23 +450,58 @@ fn access_verdict(d: &Denial, paths: &Paths, ctx: &Context, name: &str, errno: i
             .with("resolved", json!(resolved))
     };
 
-    // DAC: search on every directory, then the object or its parent.
+    // The mount the object (or the directory it would be made in) lives on.
+    let mount = lookup
+        .target
+        .or(lookup.parent.as_ref().map(|(_, m)| *m))
+        .and_then(|m| fs::mount_by_id(d.task.pid, m.mnt_id));
+    let mount_verdict = |v: Verdict, m: &fs::Mount| {
+        object_detail(v).with("mount_point", json!(m.point)).with("options", json!(m.options)).with("fstype", json!(m.fstype))
+    };
+
+    // EROFS comes from nothing but a read-only mount or filesystem (`mnt_want_write`,
+    // `sb_permission`): the path walk succeeded, and the write was refused before any DAC or LSM
+    // check could refuse it with another errno.
+    if errno == libc::EROFS {
+        evidence.push("EROFS is returned only when a write meets a read-only mount or filesystem".to_owned());
+        if let Some(m) = &mount {
+            if m.read_only() {
+                evidence.push(format!("{} is mounted read-only ({} {})", m.point, m.fstype, m.options.join(",")));
+                return mount_verdict(Verdict::simple(CauseKind::ReadonlyFs, Confidence::Certain, &format!("read-only mount {}", m.point), evidence), m);
+            }
+            evidence.push(format!("{} is mounted {} now: it may have been remounted since", m.point, m.options.join(",")));
+            return mount_verdict(Verdict::simple(CauseKind::ReadonlyFs, Confidence::Likely, &format!("read-only filesystem at {}", m.point), evidence), m);
+        }
+        evidence.push("the mount could not be found".to_owned());
+        return object_detail(Verdict::simple(CauseKind::ReadonlyFs, Confidence::Likely, "read-only filesystem", evidence));
+    }
+
+    // A noexec mount refuses execve before the DAC check (`may_open`, fs/namei.c).
+    if let Some(m) = &mount {
+        if n.executes && m.has("noexec") && errno == libc::EACCES {
+            evidence.push(format!("{} is mounted noexec ({} {})", m.point, m.fstype, m.options.join(",")));
+            return mount_verdict(Verdict::simple(CauseKind::ReadonlyFs, Confidence::Certain, &format!("noexec mount {}", m.point), evidence), m);
+        }
+    }
+
+    // DAC (`generic_permission` refuses with EACCES only): search on every directory, then the
+    // object or its parent.
     let mut dac_refusal: Option<(Vec<u8>, fs::Meta, u32)> = None;
-    for (dir, meta) in &lookup.dirs {
+    for (dir, meta) in lookup.dirs.iter().filter(|_| errno == libc::EACCES) {
         let check = fs::dac(meta, &creds, fs::may::EXEC);
         if !check.allowed() {
             dac_refusal = Some((dir.clone(), *meta, fs::may::EXEC));
             break;
         }
     }
-    if dac_refusal.is_none() {
+    if dac_refusal.is_none() && errno == libc::EACCES {
         if let (Some(meta), true) = (lookup.target, n.object != 0) {
             if !fs::dac(&meta, &creds, n.object).allowed() {
                 dac_refusal = Some((lookup.resolved.clone().or_else(|| lookup.absolute.clone()).unwrap_or_default(), meta, n.object));
             }
         }
     }
-    if dac_refusal.is_none() && n.parent != 0 {
+    if dac_refusal.is_none() && n.parent != 0 && errno == libc::EACCES {
         if let Some((dir, meta)) = &lookup.parent {
             if !fs::dac(meta, &creds, n.parent).allowed() {
                 dac_refusal = Some((dir.clone(), *meta, n.parent));
@@ -507,59 +585,100 @@ fn access_verdict(d: &Denial, paths: &Paths, ctx: &Context, name: &str, errno: i
         }
     }
 
-    // Mount flags.
-    let mount = lookup
-        .target
-        .or(lookup.parent.as_ref().map(|(_, m)| *m))
-        .and_then(|m| fs::mount_by_id(d.task.pid, m.mnt_id));
+    // Mount flags (a read-only mount refuses with EROFS, handled above).
     if let Some(m) = &mount {
-        if n.writes && m.read_only() {
-            evidence.push(format!("{} is mounted read-only ({} {})", m.point, m.fstype, m.options.join(",")));
-            return object_detail(Verdict::simple(CauseKind::ReadonlyFs, Confidence::Certain, &format!("read-only mount {}", m.point), evidence))
-                .with("mount_point", json!(m.point))
-                .with("options", json!(m.options))
-                .with("fstype", json!(m.fstype));
-        }
-        if n.executes && m.has("noexec") && errno == libc::EACCES {
-            evidence.push(format!("{} is mounted noexec", m.point));
-            return object_detail(Verdict::simple(CauseKind::ReadonlyFs, Confidence::Certain, &format!("noexec mount {}", m.point), evidence))
-                .with("mount_point", json!(m.point))
-                .with("options", json!(m.options))
-                .with("fstype", json!(m.fstype));
-        }
         evidence.push(format!("{} is mounted {}", m.point, m.options.first().map_or("rw", String::as_str)));
     }
 
-    // Device nodes: the device controller refuses with EPERM.
+    // Device nodes: the device controller refuses with EPERM, and only with EPERM.
     let device = lookup.target.filter(fs::Meta::is_device);
-    let mut device_ok = true;
-    if let Some(meta) = device {
+    // A v1 devices cgroup that allows by default (its deny exceptions unseen).
+    let mut device_default_allow: Option<(String, Option<String>)> = None;
+    if let (Some(meta), true) = (device, errno == libc::EPERM) {
         let kind = if meta.mode & libc::S_IFMT == libc::S_IFCHR { 'c' } else { 'b' };
         let (major, minor) = (libc::major(meta.rdev), libc::minor(meta.rdev));
         let access = if n.device_access.is_empty() { "r" } else { n.device_access };
-        match devices::check_v1(d.task.pid, kind, major, minor, access) {
-            Some(devices::V1::Refused { dir, list }) => {
-                evidence.push(format!("{dir}/devices.list allows no \"{kind} {major}:{minor} {access}\": {}", list.join("; ")));
-                let confidence = if errno == libc::EPERM { Confidence::Certain } else { Confidence::Likely };
-                return object_detail(Verdict::simple(CauseKind::DeviceCgroup, confidence, &format!("devices cgroup refuses {kind} {major}:{minor}"), evidence))
-                    .with("device", json!(format!("{kind} {major}:{minor}")))
-                    .with("cgroup", json!(dir))
-                    .with("controller", json!("v1"));
-            }
-            Some(devices::V1::Allowed(entry)) => evidence.push(format!("the devices cgroup allows it ({entry})")),
-            None => {}
+        let device_verdict = |v: Verdict, dir: &str, controller: &str| {
+            object_detail(v)
+                .with("device", json!(format!("{kind} {major}:{minor}")))
+                .with("access", json!(access))
+                .with("cgroup", json!(dir))
+                .with("controller", json!(controller))
+        };
+        let snap = ctx.snapshot(d.task.pid);
+        let v1_membership = snapshot::cgroup_v1(d.task.pid, "devices", snap);
+        let v1_mounted = std::path::Path::new(&devices::v1_dir("/")).join("devices.list").exists();
+        if v1_membership.is_none() && v1_mounted {
+            // Gone before its cgroups could be read, and not seen exec'ing (or already exiting then).
+            evidence.push(format!(
+                "process {} was gone before its devices cgroup could be read (the kernel shows v1 cgroups of an exiting task as /)",
+                d.task.pid
+            ));
+            evidence.push("a devices cgroup refuses device opens with EPERM, the errno seen; DAC and Landlock refuse with EACCES".to_owned());
+            return object_detail(Verdict::simple(
+                CauseKind::DeviceCgroup,
+                Confidence::Possible,
+                &format!("maybe a devices cgroup refusing {kind} {major}:{minor} (the process was gone before its cgroup could be read)"),
+                evidence,
+            ))
+            .with("device", json!(format!("{kind} {major}:{minor}")))
+            .with("access", json!(access))
+            .with("cgroup", serde_json::Value::Null)
+            .with("controller", json!("v1"));
         }
-        if let Some((dir, count)) = devices::v2_programs(d.task.pid) {
-            if count > 0 {
-                device_ok = false;
-                evidence.push(format!("{count} cgroup v2 device program(s) are in effect on {dir}"));
-                if errno == libc::EPERM {
-                    return object_detail(Verdict::simple(CauseKind::DeviceCgroup, Confidence::Likely, &format!("a cgroup v2 device program refuses {kind} {major}:{minor}"), evidence))
-                        .with("device", json!(format!("{kind} {major}:{minor}")))
-                        .with("cgroup", json!(dir))
-                        .with("controller", json!("v2"));
+        if let Some((path, source)) = v1_membership {
+            let note = source.note(d.task.pid, "cgroups");
+            let dir = devices::v1_dir(&path);
+            match devices::check_v1(&dir, kind, major, minor, access) {
+                Some(devices::V1::Refused { dir, list }) => {
+                    evidence.extend(note);
+                    evidence.push(format!("{dir}/devices.list allows no \"{kind} {major}:{minor} {access}\": {}", list.join("; ")));
+                    evidence.push("the devices cgroup refuses with EPERM, the errno seen".to_owned());
+                    return device_verdict(
+                        Verdict::simple(CauseKind::DeviceCgroup, Confidence::Certain, &format!("devices cgroup refuses {kind} {major}:{minor} {access}"), evidence),
+                        &dir,
+                        "v1",
+                    );
+                }
+                Some(devices::V1::Allowed(entry)) => evidence.push(format!("the devices cgroup {dir} allows it ({entry})")),
+                Some(devices::V1::DefaultAllow { dir }) => device_default_allow = Some((dir, note)),
+                None => {}
+            }
+        }
+        if let Some((path, source)) = snapshot::cgroup_v2(d.task.pid, snap) {
+            if let Some((dir, count)) = devices::v2_programs(&path) {
+                if count > 0 {
+                    evidence.extend(source.note(d.task.pid, "cgroups"));
+                    evidence.push(format!("{count} cgroup v2 device program(s) are in effect on {dir}; their logic cannot be read back"));
+                    return device_verdict(
+                        Verdict::simple(CauseKind::DeviceCgroup, Confidence::Likely, &format!("a cgroup v2 device program refuses {kind} {major}:{minor}"), evidence),
+                        &dir,
+                        "v2",
+                    );
                 }
             }
+        }
+        if let Some((dir, note)) = &device_default_allow {
+            let others = ctx.other_file_lsms();
+            evidence.extend(note.clone());
+            evidence.push(format!(
+                "{dir}/devices.list reads \"a *:* rwm\": the cgroup allows devices by default, and the kernel does not list \
+                 the deny exceptions of such a cgroup (devices.deny), so one for {kind} {major}:{minor} cannot be ruled out"
+            ));
+            evidence.push("a devices cgroup refuses with EPERM, the errno seen; DAC and Landlock refuse with EACCES".to_owned());
+            if !others.is_empty() {
+                evidence.push(format!("active LSMs that can refuse too: {}", others.join(", ")));
+            }
+            return device_verdict(
+                Verdict::simple(
+                    CauseKind::DeviceCgroup,
+                    if others.is_empty() { Confidence::Likely } else { Confidence::Possible },
+                    &format!("devices cgroup probably denies {kind} {major}:{minor} (devices.deny entries are not listed)"),
+                    evidence,
+                ),
+                dir,
+                "v1",
+            );
         }
     }
 
@@ -617,10 +736,8 @@ fn access_verdict(d: &Denial, paths: &Paths, ctx: &Context, name: &str, errno: i
             if n.writes {
                 ruled_out.push("the mount is writable");
             }
-            if device.is_some() && device_ok {
-                ruled_out.push("the device cgroup allows it");
-            } else if !device_ok {
-                open_doubts.push("a device program is in effect");
+            if device.is_some() {
+                ruled_out.push("a device cgroup refuses with EPERM, not EACCES");
             }
             if creds.groups.is_none() {
                 open_doubts.push("the process's supplementary groups are unknown");
@@ -684,7 +801,7 @@ fn access_verdict(d: &Denial, paths: &Paths, ctx: &Context, name: &str, errno: i
         return object_detail(Verdict::simple(CauseKind::Lsm, Confidence::Likely, &format!("refused by an LSM ({})", others.join("/")), evidence))
             .with("lsms", json!(others));
     }
-    if failed_dac_caps != 0 {
+    if failed_dac_caps != 0 && errno == libc::EACCES {
         evidence.push(format!("the kernel's DAC fallback checked {} and refused it", caps_list(failed_dac_caps).join(", ")));
         return object_detail(Verdict::simple(CauseKind::Dac, Confidence::Possible, "permission bits (or an ACL) refused it, though they look right now: changed since?", evidence));
     }

@@ -106,6 +106,13 @@ unsafe fn child(
             // already and stays open until exec).
             libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, libc::CLOSE_RANGE_CLOEXEC);
         }
+        // Rust's runtime makes denytrace ignore SIGPIPE, and an ignored signal stays ignored across
+        // exec: the command would never die of SIGPIPE. Give it the default disposition and an
+        // empty signal mask, as a shell would.
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&raw mut none);
+        libc::sigprocmask(libc::SIG_SETMASK, &raw const none, std::ptr::null_mut());
         libc::execv(path.as_ptr(), argv.as_ptr());
         fail(4)
     }

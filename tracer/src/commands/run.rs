@@ -90,8 +90,9 @@ fn parse_user(spec: &str) -> Result<(u32, u32)> {
 }
 
 /// Runs `denytrace run`.
-pub async fn run(args: RunArgs) -> Result<u8> {
+pub async fn run(mut args: RunArgs) -> Result<u8> {
     let program = resolve(&args.command[0])?;
+    let artifacts = crate::artifacts::prepare(&mut args)?;
     let user = args.user.as_deref().map(parse_user).transpose()?;
     let mut settings = Settings::new(Scope::Pids);
     if let Some(errnos) = super::parse_errnos(&args.output.errnos)? {
@@ -160,7 +161,10 @@ pub async fn run(args: RunArgs) -> Result<u8> {
         user: args.user.clone(),
     };
     let status_code = exit.as_ref().map_or(EXIT_FAILURE_U8, |e| u8::try_from(e.status & 0xff).unwrap_or(1));
-    let report = session.finish(target, exit)?;
+    let mut report = session.finish(target, exit)?;
+    crate::suggest::for_run(&mut report, &args.suggest, args.policy.as_deref());
+    // Artifacts hold the final report: keep this after anything that adds to it (suggestions).
+    crate::artifacts::finish(artifacts, &report, &args);
     session::emit(&report, &args.output)?;
     Ok(status_code)
 }

@@ -78,7 +78,7 @@ pub async fn watch(args: WatchArgs) -> Result<u8> {
             if let Some(f) = c.fates.exits.get(i) {
                 if let Some(by) = &f.killed_by {
                     if !live_json {
-                        println!("died: {} (pid {}): {}", f.comm.term(), f.pid, crate::text::term_str(by));
+                        println!("died: {} (pid {}): {}", f.comm.term(), f.pid, crate::text::prose(by));
                     }
                 }
             }

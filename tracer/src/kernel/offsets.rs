@@ -101,6 +101,9 @@ pub fn from_btf(btf: &Btf, lsms: &[String]) -> Result<Offsets> {
         }
         Err(e) => missing.push(format!("supplementary groups unreadable ({e:#})")),
     }
+    if let Err(e) = rlimits(btf, &mut k) {
+        missing.push(format!("resource limits unreadable: SIGXFSZ/SIGXCPU come without the limit's value ({e:#})"));
+    }
     match siginfo(btf) {
         Ok((code, pid, syscall)) => {
             k.siginfo_code = code;
@@ -126,6 +129,18 @@ pub fn from_btf(btf: &Btf, lsms: &[String]) -> Result<Offsets> {
         )),
     }
     Ok(Offsets { kernel: k, missing })
+}
+
+/// `task_struct.signal` and `signal_struct.rlim`; the programs index `rlim` in steps of 16 bytes, so
+/// `struct rlimit` must be two 64-bit words.
+fn rlimits(btf: &Btf, k: &mut KernelOffsets) -> Result<()> {
+    if btf.struct_size("rlimit")? != 16 {
+        bail!("struct rlimit is not 16 bytes");
+    }
+    k.task_signal = btf.member_offset("task_struct", "signal")?;
+    k.signal_rlim = btf.member_offset("signal_struct", "rlim")?;
+    k.valid |= offset_valid::RLIMITS;
+    Ok(())
 }
 
 fn siginfo(btf: &Btf) -> Result<(u32, u32, u32)> {
