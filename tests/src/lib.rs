@@ -154,6 +154,7 @@ pub fn loaded_denytrace_programs() -> usize {
 /// (e.g. a `PATH` without root's home directories, which uid 65534 cannot search), and without
 /// `LD_LIBRARY_PATH` (cargo points it into root's toolchain, which the loader of every program
 /// run as uid 65534 would then fail to search).
+#[must_use]
 pub fn run_env(extra: &[&str], command: &[&str], env: &[(&str, &str)]) -> Run {
     let dir = tempdir("run");
     let report_path = dir.join("report.json");
@@ -180,6 +181,7 @@ pub fn run_env(extra: &[&str], command: &[&str], env: &[(&str, &str)]) -> Run {
 pub const PLAIN_PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
 
 /// [`run_env`] with [`PLAIN_PATH`]: the environment of a plain system, for commands run as uid 65534.
+#[must_use]
 pub fn run_clean(extra: &[&str], command: &[&str]) -> Run {
     run_env(extra, command, &[("PATH", PLAIN_PATH)])
 }

@@ -1,7 +1,7 @@
 //! Capability and resource-limit verdicts: `sethostname` and `socket(AF_PACKET)` as uid 65534
-//! (CAP_SYS_ADMIN, CAP_NET_RAW), RLIMIT_NPROC (fork EAGAIN as uid 65534, which is not exempt),
-//! and RLIMIT_NOFILE (EMFILE), both when the process is already gone at the verdict and when it
-//! is still alive.
+//! (`CAP_SYS_ADMIN`, `CAP_NET_RAW`), `RLIMIT_NPROC` (fork EAGAIN as uid 65534, which is not
+//! exempt), and `RLIMIT_NOFILE` (EMFILE), both when the process is already gone at the verdict and
+//! when it is still alive.
 
 use denytrace_tests::{TempDir, assert_cause, denials, find_denial, nobody_bin, require, require_root, run_clean, s};
 use serde_json::Value;
@@ -45,7 +45,7 @@ fn prlimit_exists() -> bool {
     require(std::path::Path::new("/usr/bin/prlimit").exists(), "/usr/bin/prlimit (util-linux)")
 }
 
-/// RLIMIT_NPROC counts every process of the uid, so other tests' uid-65534 processes only make
+/// `RLIMIT_NPROC` counts every process of the uid, so other tests' uid-65534 processes only make
 /// the fork fail sooner; the limit named and its soft value do not change.
 #[test]
 fn fork_over_rlimit_nproc_is_rlimit() {

@@ -1,7 +1,7 @@
 //! cgroup verdicts on cgroups the tests make (v1 controllers, as mounted on this machine): a
-//! pids.max that refuses a fork (not RLIMIT_NPROC, even for a non-root uid), and the devices
+//! `pids.max` that refuses a fork (not `RLIMIT_NPROC`, even for a non-root uid), and the devices
 //! controller refusing /dev/null, both with a deny-by-default list (certain) and with a
-//! devices.deny entry, which the kernel does not list back (likely).
+//! `devices.deny` entry, which the kernel does not list back (likely).
 //!
 //! Each workload moves itself into the cgroup and then execs (`sh -c 'echo $$ > cgroup.procs;
 //! exec ...'`); the cgroup is removed after its processes have exited.
@@ -10,7 +10,7 @@
 //! program), so that denytrace reads their cgroup while they run: the kernel shows the v1 cgroups
 //! of an exiting task as `/`, and a program that fails and exits within a millisecond may be gone
 //! before even its exec was processed (then the verdict is at most `possible`; see
-//! docs/causes/device_cgroup.md).
+//! `docs/causes/device_cgroup.md`).
 
 use denytrace_tests::{CgroupV1, TempDir, assert_cause, find_denial, nobody_bin, require, require_root, run_clean, s};
 
@@ -21,7 +21,7 @@ fn python_exists() -> bool {
     require(std::path::Path::new("/usr/bin/python3").exists(), "/usr/bin/python3 (Debian package python3)")
 }
 
-/// Runs `CMD` inside `cgroup` under `denytrace run`, as root (the move needs it) and then as
+/// Runs `cmd` inside `cgroup` under `denytrace run`, as root (the move needs it) and then as
 /// `then_user` when given (through setpriv).
 fn run_inside(cgroup: &CgroupV1, then_user: Option<u32>, cmd: &str) -> denytrace_tests::Run {
     let drop_to = then_user.map_or_else(String::new, |uid| format!("setpriv --reuid={uid} --regid={uid} --clear-groups "));

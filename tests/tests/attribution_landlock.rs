@@ -1,5 +1,5 @@
 //! Landlock verdicts on real Landlock sandboxes (`dt-landlock`): the `OpenShell` `os.openpty()`
-//! case exactly, rights on a directory (make_reg, make_dir), and a file outside every rule.
+//! case exactly, rights on a directory (`make_reg`, `make_dir`), and a file outside every rule.
 
 use denytrace_tests::{TempDir, assert_cause, denials, find_denial, nobody_bin, require, require_root, run_clean, s};
 use serde_json::Value;

@@ -75,14 +75,14 @@ fn grandchild_denial_has_its_own_pid_and_exe() {
     assert_cause(&d, "dac", "certain", &r);
     let root_pid = r.report["target"]["pid"].as_u64().expect("the command's pid");
     let pid = d["process"]["pid"].as_u64().expect("pid");
-    let ppid = d["process"]["ppid"].as_u64().expect("ppid");
+    let parent_pid = d["process"]["ppid"].as_u64().expect("ppid");
     assert_eq!(d["process"]["exe"].as_str(), Some(s(&workload)));
     assert_eq!(d["process"]["comm"].as_str(), Some("dt-workload"));
     assert_ne!(pid, root_pid, "not the command itself");
-    assert_ne!(ppid, root_pid, "not a child of the command either: a grandchild");
+    assert_ne!(parent_pid, root_pid, "not a child of the command either: a grandchild");
     // Its parent is the inner shell, which the report saw end.
     let fates = r.report["processes"].as_array().expect("processes");
-    let parent = fates.iter().find(|f| f["pid"].as_u64() == Some(ppid)).expect("the inner shell's fate");
+    let parent = fates.iter().find(|f| f["pid"].as_u64() == Some(parent_pid)).expect("the inner shell's fate");
     assert_eq!(parent["comm"].as_str(), Some("sh"));
     assert!(fates.iter().any(|f| f["pid"].as_u64() == Some(pid) && f["code"].as_i64() == Some(1)), "{fates:#?}");
 }

@@ -207,6 +207,7 @@ struct Suggestion {
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[expect(clippy::struct_field_names, reason = "`signal` is the JSON key")]
 struct Signal {
     time: String,
     t_ms: u64,
@@ -349,7 +350,11 @@ fn real_reports_and_event_lines_match_the_documented_schema() {
     assert!(report.signals.iter().any(|s| s.signal == "SIGTERM" && s.fatal), "{:#?}", report.signals);
     assert!(report.processes.iter().any(|f| f.signal.as_deref() == Some("SIGTERM")));
     // The non-UTF-8 path keeps its exact bytes.
-    let odd_hex: String = odd.as_os_str().as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let odd_hex = odd.as_os_str().as_bytes().iter().fold(String::new(), |mut acc, b| {
+        use std::fmt::Write as _;
+        let _ = write!(acc, "{b:02x}");
+        acc
+    });
     assert!(
         report.denials.iter().any(|d| matches!(&d.path, Some(Text::Bytes(b)) if b.bytes_hex == odd_hex && b.lossy.contains('\u{fffd}'))),
         "the non-UTF-8 path as bytes_hex {odd_hex}"

@@ -1,14 +1,14 @@
 //! Suggestions on real denials, against real policy files (docs/suggestions.md):
 //!
-//! - the OpenShell policy of docs/examples patched for a pseudo-terminal gets exactly the
+//! - the `OpenShell` policy of docs/examples patched for a pseudo-terminal gets exactly the
 //!   `read_write` lines this machine's `/dev` needs (device-node `/dev/ptmx`: `/dev/ptmx` and
 //!   `/dev/pts`), and the same in a container-style `/dev` (symlink `/dev/ptmx`: `/dev/pts` only),
-//!   made in a private mount namespace; the patch keeps the comments, applies with patch(1), parses
+//!   made in a private mount namespace; the patch keeps the comments, applies with `patch(1)`, parses
 //!   and validates; and it is proven: `dt-landlock` given the patched policy's paths runs the same
 //!   workload to success, while the grant without the anticipated `/dev/pts` does not;
 //! - `run --suggest openshell --policy FILE` prints the patch;
 //! - the seccomp profile of docs/examples (Docker's default style) gains the refused syscall;
-//! - docker and systemd outputs for a capability, RLIMIT_NOFILE and a cgroup's pids.max, the last
+//! - docker and systemd outputs for a capability, `RLIMIT_NOFILE` and a cgroup's pids.max, the last
 //!   two proven by rerunning the workload with the suggested values; a systemd unit patch;
 //! - a hostile directory name (newline, `: `, `#`, quotes) is one quoted YAML line that parses back
 //!   to exactly that name, and the workload then succeeds.
@@ -26,7 +26,7 @@ use serde_json::Value;
 const POLICY: &str = include_str!("../../docs/examples/openshell-policy.yaml");
 const PROFILE: &str = include_str!("../../docs/examples/seccomp-docker-default.json");
 
-/// A parsed OpenShell policy as JSON values.
+/// A parsed `OpenShell` policy as JSON values.
 fn yaml(text: &str) -> Value {
     let v: serde_norway::Value = serde_norway::from_str(text).unwrap_or_else(|e| panic!("the policy does not parse: {e}\n{text}"));
     serde_json::to_value(v).expect("YAML as JSON")
@@ -36,7 +36,7 @@ fn list(policy: &Value, key: &str) -> Vec<String> {
     policy["filesystem_policy"][key].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default()
 }
 
-/// OpenShell's own checks on the parts denytrace touches: version, known fields, absolute paths
+/// `OpenShell`'s own checks on the parts denytrace touches: version, known fields, absolute paths
 /// without `..`, `/` never read-write, at most 256 paths.
 fn assert_valid(policy: &Value) {
     assert_eq!(policy["version"].as_u64(), Some(1));
@@ -55,8 +55,8 @@ fn assert_valid(policy: &Value) {
     assert!(rw.iter().all(|p| !p.trim_end_matches('/').is_empty()), "/ is read_write");
 }
 
-/// The dt-landlock flags that mean what an OpenShell policy means (read_only: read rights,
-/// read_write: every right, missing paths skipped as best_effort does), plus the test binaries'
+/// The dt-landlock flags that mean what an `OpenShell` policy means (`read_only`: read rights,
+/// `read_write`: every right, missing paths skipped as `best_effort` does), plus the test binaries'
 /// directory read-only so the workload can be executed.
 fn landlock_flags(policy: &Value) -> Vec<String> {
     let mut flags = Vec::new();
@@ -102,7 +102,7 @@ fn suggestion<'a>(d: &'a Value, format: &str) -> &'a Value {
     d["suggestions"].as_array().and_then(|a| a.iter().find(|s| s["format"] == format)).unwrap_or_else(|| panic!("no {format} suggestion: {d:#}"))
 }
 
-fn text<'a>(s: &'a Value) -> &'a str {
+fn text(s: &Value) -> &str {
     s["text"].as_str().expect("text")
 }
 
@@ -111,7 +111,7 @@ fn added(diff: &str) -> Vec<&str> {
     diff.lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")).collect()
 }
 
-/// Applies a diff (or `denytrace suggest` output holding one) to `file` with patch(1).
+/// Applies a diff (or `denytrace suggest` output holding one) to `file` with `patch(1)`.
 fn patch(file: &Path, diff: &str) {
     let p = file.with_extension("diff");
     std::fs::write(&p, diff).expect("writing the diff");
@@ -134,7 +134,7 @@ fn ptmx_is_symlink() -> bool {
     std::fs::symlink_metadata("/dev/ptmx").expect("/dev/ptmx").file_type().is_symlink()
 }
 
-/// Checks the suggested OpenShell patch for a pty in `policy_file`, applies it with patch(1) from
+/// Checks the suggested `OpenShell` patch for a pty in `policy_file`, applies it with `patch(1)` from
 /// `denytrace suggest`'s output, and returns the patched policy.
 fn check_pty_patch(r: &denytrace_tests::Run, policy_file: &Path, expected: &[&str]) -> Value {
     let d = find_denial(&r.report, &["openat", "open"], Some("/dev/ptmx")).unwrap_or_else(|| panic!("no /dev/ptmx denial: {:#?}", denials(&r.report)));

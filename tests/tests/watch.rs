@@ -13,8 +13,8 @@ use denytrace_tests::{
     root_secret, s, wait_for,
 };
 
-/// Raw tracepoints denytrace attaches on this kernel (fork, exit, exec, cap_capable,
-/// signal_generate, mark_victim, sys_enter, sys_exit).
+/// Raw tracepoints denytrace attaches on this kernel (fork, exit, exec, `cap_capable`,
+/// `signal_generate`, `mark_victim`, `sys_enter`, `sys_exit`).
 const ATTACHMENTS: usize = 8;
 
 /// Starts `denytrace watch ARGS`, with stdout and stderr to files in `dir`.

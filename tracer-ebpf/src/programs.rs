@@ -191,6 +191,25 @@ fn pid_marked(tid: u32) -> bool {
     TRACED.get(tid / 64).is_some_and(|word| word & (1 << (tid % 64)) != 0)
 }
 
+/// The current thread's id when it is in the traced set: [`is_traced`] for the syscall hooks,
+/// which run on every syscall of the machine. Outside pids mode the thread id is not even asked
+/// for unless the thread is traced.
+#[inline(always)]
+fn current_traced_tid() -> Option<u32> {
+    match setting!(MODE) {
+        mode::ALL => Some(bpf_get_current_pid_tgid() as u32),
+        mode::CGROUP => {
+            // SAFETY: helper without pointer arguments.
+            let id = unsafe { bpf_get_current_ancestor_cgroup_id(setting!(CGROUP_LEVEL) as i32) };
+            (id == setting!(CGROUP_ID)).then(|| bpf_get_current_pid_tgid() as u32)
+        }
+        _ => {
+            let tid = bpf_get_current_pid_tgid() as u32;
+            pid_marked(tid).then_some(tid)
+        }
+    }
+}
+
 /// Sets or clears `tid`'s bit. The bit is set by the parent during fork (the child is not running
 /// yet) and cleared by the thread itself at exit, so for one tid the two never race; other tids in
 /// the same word change concurrently, hence an atomic add of ±bit rather than a store.
@@ -306,13 +325,20 @@ fn zero<const N: usize>(bytes: &mut [u8; N]) {
     }
 }
 
-/// FNV-1a over the whole (zero-padded) buffer, a word at a time. A loop with a constant bound and
-/// no data-dependent exit keeps the verifier's work linear.
+/// FNV-1a over the words of a zero-padded buffer that hold its first `len` bytes and the NUL after
+/// them (so identical names hash alike whatever the buffer held before), a word at a time. The
+/// loop's bound is a constant, so the verifier's work stays linear.
 #[inline(always)]
-fn fnv1a<const N: usize>(mut hash: u64, bytes: &[u8; N]) -> u64 {
+fn fnv1a<const N: usize>(mut hash: u64, bytes: &[u8; N], len: u16) -> u64 {
     let words = bytes.as_ptr().cast::<u64>();
+    let used = (len as usize + 8) / 8;
+    hash ^= u64::from(len);
+    hash = hash.wrapping_mul(0x0100_0000_01b3);
     let mut i = 0;
     while i < N / 8 {
+        if i >= used {
+            break;
+        }
         // SAFETY: `i < N / 8`, so the word lies inside `bytes`, which starts 8-aligned in `Denial`.
         hash ^= unsafe { words.add(i).read_volatile() };
         hash = hash.wrapping_mul(0x0100_0000_01b3);
@@ -321,40 +347,43 @@ fn fnv1a<const N: usize>(mut hash: u64, bytes: &[u8; N]) -> u64 {
     hash
 }
 
-/// Copies a user string; returns (length without NUL, flags to add).
+/// Copies a user string into `dst`, its length (without the NUL) into `len_out`, and adds the
+/// `truncated` or `fault` flag to `flags` when that happened. The outputs are in the scratch
+/// record: see [`emit_denial`].
 #[inline(always)]
-fn read_user_path(ptr: u64, dst: &mut [u8], truncated: u32, fault: u32) -> (u16, u32) {
+fn read_user_path(ptr: u64, dst: &mut [u8], len_out: &mut u16, flags: &mut u32, truncated: u32, fault: u32) {
     if ptr == 0 {
-        return (0, 0);
+        return;
     }
     // SAFETY: bpf_probe_read_user_str copies at most dst.len() bytes with fault handling.
     match unsafe { bpf_probe_read_user_str_bytes(ptr as *const u8, dst) } {
         Ok(bytes) => {
             let len = bytes.len();
-            let mut flags = 0;
+            *len_out = len as u16;
             if len + 1 >= dst.len() {
                 // SAFETY: one byte of user memory, fault-handled.
                 let next: u8 =
                     unsafe { bpf_probe_read_user((ptr + len as u64) as *const u8) }.unwrap_or(0);
                 if next != 0 {
-                    flags |= truncated;
+                    *flags |= truncated;
                 }
             }
-            (len as u16, flags)
         }
-        Err(_) => (0, fault),
+        Err(_) => *flags |= fault,
     }
 }
 
 // ---- Programs. ----
 
 /// `sys_enter(struct pt_regs *regs, long id)`: marks that the traced thread entered syscall `id`.
+///
+/// Cost: an untraced thread pays the membership test only (in pids mode one inlined array read);
+/// a traced one a `TASKS` lookup and three stores into its own slot (no map update).
 #[raw_tracepoint(tracepoint = "sys_enter")]
 pub fn dt_sys_enter(ctx: RawTracePointContext) -> i32 {
-    let tid = bpf_get_current_pid_tgid() as u32;
-    if !is_traced(tid) {
+    let Some(tid) = current_traced_tid() else {
         return 0;
-    }
+    };
     let nr: i64 = ctx.arg(1);
     let entered = (nr as u32).wrapping_add(1);
     if let Some(state) = TASKS.get_ptr_mut(&tid) {
@@ -399,12 +428,16 @@ pub fn dt_cap_capable(ctx: RawTracePointContext) -> i32 {
 }
 
 /// `sys_exit(struct pt_regs *regs, long ret)`: the heart: report failing syscalls.
+///
+/// Cost, cheapest first: an untraced thread pays the membership test only; a traced one a `TASKS`
+/// lookup (its slot is reset for the next syscall), then returns on success (the overwhelming
+/// majority) and on errnos outside the reported set, before reading anything else. Only refused
+/// syscalls reach [`emit_denial`].
 #[raw_tracepoint(tracepoint = "sys_exit")]
 pub fn dt_sys_exit(ctx: RawTracePointContext) -> i32 {
-    let tid = bpf_get_current_pid_tgid() as u32;
-    if !is_traced(tid) {
+    let Some(tid) = current_traced_tid() else {
         return 0;
-    }
+    };
     let ret: i64 = ctx.arg(1);
     let mut flags = 0u32;
     let mut entered = 0u32;
@@ -434,6 +467,15 @@ pub fn dt_sys_exit(ctx: RawTracePointContext) -> i32 {
         return 0;
     }
     let errno = (-ret) as u32;
+    let always = setting!(ERRNO_ALWAYS);
+    let always = bit_set(&always, errno);
+    if !always {
+        // Most failures (ENOENT, EAGAIN from non-blocking I/O...) end here, before any read.
+        let fork_only = setting!(ERRNO_FORK_ONLY);
+        if !bit_set(&fork_only, errno) {
+            return 0;
+        }
+    }
     let off = settings();
     let Some(nr) = kread::<i64>(regs, off.regs_orig_ax) else {
         return 0;
@@ -443,11 +485,7 @@ pub fn dt_sys_exit(ctx: RawTracePointContext) -> i32 {
     } else {
         SyscallSpec::NONE
     };
-    let always = setting!(ERRNO_ALWAYS);
-    let fork_only = setting!(ERRNO_FORK_ONLY);
-    if !(bit_set(&always, errno)
-        || (spec.flags & spec_flag::FORKLIKE != 0 && bit_set(&fork_only, errno)))
-    {
+    if !always && spec.flags & spec_flag::FORKLIKE == 0 {
         return 0;
     }
     if entered == 0 && flags & denial_flag::NO_TASK_SLOT == 0 {
@@ -524,64 +562,44 @@ fn read_ns_and_groups(event: &mut Denial, off: &KernelOffsets) {
     }
 }
 
+/// Counts a refused syscall, and sends the first of each kind to user space.
+///
+/// The object (paths, small buffer) is read and hashed first, so that a repeat (the common case in
+/// a storm of identical denials) costs those reads and one `AGG` lookup with an atomic add; only
+/// the first of its kind reads the task's identity, credentials, sandbox state and groups, and
+/// crosses the ring buffer.
+///
+/// Values that differ from path to path (flags, lengths) are kept in the scratch record (map
+/// memory, which the verifier does not track) rather than in registers, so the verifier's states
+/// converge after each branch instead of multiplying: this keeps loading fast.
 #[inline(always)]
-fn emit_denial(regs: u64, nr: i64, ret: i64, mut flags: u32, failed_caps: u64, spec: &SyscallSpec) {
+fn emit_denial(regs: u64, nr: i64, ret: i64, flags: u32, failed_caps: u64, spec: &SyscallSpec) {
     let Some(event) = SCRATCH.get_ptr_mut(0) else {
         return;
     };
     let off = settings();
     // SAFETY: per-CPU scratch, exclusively ours while this program runs on this CPU.
     let event = unsafe { &mut *event };
-    event.kind = kind::DENIAL;
     // SAFETY: helper without arguments.
     event.ts_ns = unsafe { bpf_ktime_get_ns() };
-    current_identity(&mut event.task);
+    event.flags = flags;
     event.nr = nr;
     event.ret = ret;
     event.args = syscall_args(regs, off);
-    event.failed_caps = failed_caps;
-    event.seccomp_mode = if off.valid & offset_valid::SECCOMP_MODE != 0 {
-        kread(current_task(), off.task_seccomp_mode).unwrap_or(0)
-    } else {
-        0
-    };
-    if let Some((domain, layers, handled)) = landlock_domain() {
-        flags |= denial_flag::LANDLOCK_READ;
-        event.landlock_domain = domain;
-        event.landlock_layers = layers;
-        event.landlock_handled_fs = handled;
-    } else {
-        event.landlock_domain = 0;
-        event.landlock_layers = 0;
-        event.landlock_handled_fs = 0;
-    }
     event.path0_len = 0;
     event.path1_len = 0;
     event.buf_len = 0;
-    read_ns_and_groups(event, off);
     // Stale bytes of an earlier record would change the hash of identical names.
     zero(&mut event.path0);
     zero(&mut event.path1);
     zero(&mut event.buf);
     if (spec.path0_arg as usize) < 6 {
-        let (len, f) = read_user_path(
-            event.args[spec.path0_arg as usize],
-            &mut event.path0,
-            denial_flag::PATH0_TRUNCATED,
-            denial_flag::PATH0_FAULT,
-        );
-        event.path0_len = len;
-        flags |= f;
+        let ptr = event.args[spec.path0_arg as usize];
+        read_user_path(ptr, &mut event.path0, &mut event.path0_len, &mut event.flags, denial_flag::PATH0_TRUNCATED, denial_flag::PATH0_FAULT);
     }
     if (spec.path1_arg as usize) < 6 {
-        let (len, f) = read_user_path(
-            event.args[spec.path1_arg as usize],
-            &mut event.path1,
-            denial_flag::PATH1_TRUNCATED,
-            denial_flag::PATH1_FAULT,
-        );
-        event.path1_len = len;
-        flags |= f;
+        let ptr = event.args[spec.path1_arg as usize];
+        read_user_path(ptr, &mut event.path1, &mut event.path1_len, &mut event.flags, denial_flag::PATH1_TRUNCATED, denial_flag::PATH1_FAULT);
     }
     if (spec.buf_arg as usize) < 6 {
         let mut len = BUF_CAP as u64;
@@ -598,23 +616,23 @@ fn emit_denial(regs: u64, nr: i64, ret: i64, mut flags: u32, failed_caps: u64, s
                 .is_ok()
             {
                 event.buf_len = len as u32;
-                flags |= denial_flag::BUF_READ;
+                event.flags |= denial_flag::BUF_READ;
             }
         }
     }
     let mut hash = 0xcbf2_9ce4_8422_2325u64;
-    hash = fnv1a(hash, &event.path0);
-    hash = fnv1a(hash ^ 0xff, &event.path1);
-    hash = fnv1a(hash ^ 0xfe, &event.buf);
+    hash = fnv1a(hash, &event.path0, event.path0_len);
+    hash = fnv1a(hash ^ 0xff, &event.path1, event.path1_len);
+    hash = fnv1a(hash ^ 0xfe, &event.buf, event.buf_len as u16);
     let key = AggKey {
         object_hash: hash,
         failed_caps,
-        tgid: event.task.pid,
+        tgid: (bpf_get_current_pid_tgid() >> 32) as u32,
         nr: nr as u32,
         ret: ret as i32,
-        flags: flags & (denial_flag::NO_ENTER | denial_flag::ENTER_EVER),
+        // Read back from the record, not from `flags`: see above.
+        flags: event.flags & (denial_flag::NO_ENTER | denial_flag::ENTER_EVER),
     };
-    event.agg = key;
     let now = event.ts_ns;
     if let Some(value) = AGG.get_ptr_mut(&key) {
         // Several threads of one process can hit the same key at once: add atomically.
@@ -624,9 +642,33 @@ fn emit_denial(regs: u64, nr: i64, ret: i64, mut flags: u32, failed_caps: u64, s
         unsafe { (*value).last_ns = now };
         return;
     }
+    // The first of its kind: the rest of the record.
+    event.kind = kind::DENIAL;
+    current_identity(&mut event.task);
+    event.failed_caps = failed_caps;
+    event.seccomp_mode = if off.valid & offset_valid::SECCOMP_MODE != 0 {
+        kread(current_task(), off.task_seccomp_mode).unwrap_or(0)
+    } else {
+        0
+    };
+    if let Some((domain, layers, handled)) = landlock_domain() {
+        event.flags |= denial_flag::LANDLOCK_READ;
+        event.landlock_domain = domain;
+        event.landlock_layers = layers;
+        event.landlock_handled_fs = handled;
+    } else {
+        event.landlock_domain = 0;
+        event.landlock_layers = 0;
+        event.landlock_handled_fs = 0;
+    }
+    read_ns_and_groups(event, off);
+    event.agg = key;
     // BPF_NOEXIST: if another CPU inserted the same key meanwhile, count there instead.
-    match AGG.insert(&key, &AggValue { count: 1, last_ns: now }, 1) {
-        Ok(()) => flags |= denial_flag::AGGREGATED,
+    let aggregated = match AGG.insert(&key, &AggValue { count: 1, last_ns: now }, 1) {
+        Ok(()) => {
+            event.flags |= denial_flag::AGGREGATED;
+            true
+        }
         Err(_) => {
             if let Some(value) = AGG.get_ptr_mut(&key) {
                 // SAFETY: `value` points into the hash map's element.
@@ -634,12 +676,12 @@ fn emit_denial(regs: u64, nr: i64, ret: i64, mut flags: u32, failed_caps: u64, s
                 return;
             }
             count_loss(loss::AGG_MAP_FULL);
+            false
         }
-    }
-    event.flags = flags;
+    };
     if EVENTS.output::<Denial>(&*event, 0).is_err() {
         count_loss(loss::RING_DENIAL);
-        if flags & denial_flag::AGGREGATED != 0 {
+        if aggregated {
             // The details are gone; keep the count out of the map so totals stay exact: the user
             // side adds LOSSES[RING_DENIAL] to the totals as "denials without details".
             let _ = AGG.remove(&key);

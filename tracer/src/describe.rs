@@ -84,27 +84,25 @@ pub fn syscall(d: &Denial) -> Syscall {
     }
 }
 
-#[expect(clippy::cast_possible_truncation, clippy::cast_possible_wrap, reason = "registers hold C ints")]
+#[expect(clippy::cast_possible_truncation, reason = "registers hold C ints")]
 fn decode_arg(kind: Arg, raw: u64, d: &Denial) -> Option<String> {
     let int = raw as i32;
     Some(match kind {
-        Arg::Path => return None,
+        Arg::Path | Arg::Ptr => return None,
         Arg::DirFd if int == libc::AT_FDCWD => "AT_FDCWD".to_owned(),
-        Arg::Fd | Arg::DirFd | Arg::Pid | Arg::Int => int.to_string(),
+        Arg::Fd | Arg::DirFd | Arg::Pid | Arg::Int | Arg::Uid | Arg::Gid => int.to_string(),
         Arg::OpenFlags => names::open_flags(raw),
         Arg::Mode => names::mode_octal(raw as u32),
         Arg::AtFlags => names::at_flags(raw),
         Arg::Signal => names::signal_name(raw as u32).map_or_else(|| int.to_string(), str::to_owned),
         Arg::CloneFlags => names::clone_flags(raw),
         Arg::UnshareFlags => names::unshare_flags(raw),
-        Arg::Uid | Arg::Gid => int.to_string(),
         Arg::Domain => names::socket_family(raw as u32).map_or_else(|| int.to_string(), str::to_owned),
         Arg::Resource => names::rlimit_name(raw as u32).map_or_else(|| int.to_string(), str::to_owned),
         Arg::SockAddr => sockaddr(d).unwrap_or_else(|| format!("{raw:#x}")),
         Arg::OpenHow => open_how(d).unwrap_or_else(|| format!("{raw:#x}")),
         Arg::SockLen | Arg::OpenHowSize | Arg::SockType | Arg::MountFlags | Arg::PrctlOption
         | Arg::PtraceRequest | Arg::RenameFlags | Arg::Clone3Args => format!("{raw:#x}"),
-        Arg::Ptr => return None,
     })
 }
 

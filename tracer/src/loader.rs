@@ -42,7 +42,11 @@ pub struct Settings {
     pub errnos: Vec<i32>,
     /// Errnos reported from fork-like syscalls only.
     pub fork_errnos: Vec<i32>,
-    /// Ring buffer size in bytes (a power of two multiple of the page size).
+    /// Ring buffer size in bytes (a power of two multiple of the page size). The default, 4 MiB,
+    /// holds about 3,400 first-of-a-kind denial records (1.2 KiB each) or 12,000 exec/exit records
+    /// waiting for the consumer; user space maps it twice (wrap-around), so it counts 8 MiB in
+    /// denytrace's RSS. Identical denials never cross it (they are counted in `AGG`), and what does
+    /// not fit is counted in `LOSSES`, never silently dropped. See docs/performance.md.
     pub ring_bytes: u32,
     /// Distinct denials counted in the kernel.
     pub agg_entries: u32,
@@ -58,7 +62,7 @@ impl Settings {
             scope,
             errnos: vec![libc::EACCES, libc::EPERM, libc::EMFILE, libc::ENFILE, libc::EROFS],
             fork_errnos: vec![libc::EAGAIN],
-            ring_bytes: 8 << 20,
+            ring_bytes: 4 << 20,
             agg_entries: 16384,
             task_entries: 65536,
         }
@@ -121,6 +125,9 @@ pub struct Tracer {
     pub landlock_readable: bool,
     /// Active LSMs.
     pub lsms: Vec<String>,
+    /// What the report says about trampoline (fentry/LSM) programs on this kernel, probed while
+    /// the kernel's BTF was parsed anyway.
+    pub trampoline_note: String,
 }
 
 /// An error whose text may carry a whole verifier log: keep its head and its last lines.
@@ -215,6 +222,11 @@ impl Tracer {
             }
         }
         let exit_has_group_dead: u32 = u32::from(hook_params.get("dt_exit") == Some(&2));
+        let trampoline_note = kernel::features::trampoline_note_for(&btf);
+        // The parsed BTF (the raw blob and an index of every name) is large, and aya parses the
+        // kernel's BTF again in `EbpfLoader::new`: free ours first so the two never add up in the
+        // peak RSS.
+        drop(btf);
         let words = pid_max().div_ceil(64).max(1);
         let (ring_bytes, agg_entries, task_entries) = settings.sizes()?;
 
@@ -259,10 +271,19 @@ impl Tracer {
                 .program_mut(hook.program)
                 .ok_or_else(|| anyhow!("program {} missing from the object", hook.program))?
                 .try_into()?;
-            let attached = program
-                .load()
-                .map_err(anyhow::Error::from)
-                .and_then(|()| program.attach(hook.tracepoint).map_err(anyhow::Error::from));
+            let started = std::time::Instant::now();
+            let loaded = program.load().map_err(anyhow::Error::from);
+            if loaded.is_ok() {
+                // The verifier's work is most of the start-up time: keep an eye on it.
+                let verified = program.info().ok().and_then(|i| i.verified_instruction_count());
+                tracing::debug!(
+                    "program {} loaded in {:.1} ms ({} instructions verified)",
+                    hook.program,
+                    started.elapsed().as_secs_f64() * 1e3,
+                    verified.map_or_else(|| "?".to_owned(), |n| n.to_string())
+                );
+            }
+            let attached = loaded.and_then(|()| program.attach(hook.tracepoint).map_err(anyhow::Error::from));
             match attached {
                 Ok(_link) => mechanisms.push(Mechanism {
                     name: format!("raw_tracepoint:{}", hook.tracepoint),
@@ -282,7 +303,7 @@ impl Tracer {
                 }),
             }
         }
-        Ok(Self { ebpf, mechanisms, missing: offsets.missing, landlock_readable, lsms })
+        Ok(Self { ebpf, mechanisms, missing: offsets.missing, landlock_readable, lsms, trampoline_note })
     }
 
     /// Adds thread `tid` to the traced set (pids scope). `enter_seen` says whether the thread is

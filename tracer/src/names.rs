@@ -1083,29 +1083,14 @@ static PTRACE_REQUESTS: [(u64, &str); 42] = [
     (libc::PTRACE_PEEKSIGINFO as u64, "PTRACE_PEEKSIGINFO"),
     (libc::PTRACE_GETSIGMASK as u64, "PTRACE_GETSIGMASK"),
     (libc::PTRACE_SETSIGMASK as u64, "PTRACE_SETSIGMASK"),
-    // Typed: not in `libc` (linux/ptrace.h).
+    // Typed: not in `libc`, or only in its glibc part (linux/ptrace.h).
     (0x420c, "PTRACE_SECCOMP_GET_FILTER"),
     (0x420d, "PTRACE_SECCOMP_GET_METADATA"),
-    (
-        libc::PTRACE_GET_SYSCALL_INFO as u64,
-        "PTRACE_GET_SYSCALL_INFO",
-    ),
-    (
-        libc::PTRACE_GET_RSEQ_CONFIGURATION as u64,
-        "PTRACE_GET_RSEQ_CONFIGURATION",
-    ),
-    (
-        libc::PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG as u64,
-        "PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG",
-    ),
-    (
-        libc::PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG as u64,
-        "PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG",
-    ),
-    (
-        libc::PTRACE_SET_SYSCALL_INFO as u64,
-        "PTRACE_SET_SYSCALL_INFO",
-    ),
+    (0x420e, "PTRACE_GET_SYSCALL_INFO"),
+    (0x420f, "PTRACE_GET_RSEQ_CONFIGURATION"),
+    (0x4210, "PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG"),
+    (0x4211, "PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG"),
+    (0x4212, "PTRACE_SET_SYSCALL_INFO"),
 ];
 
 /// The name of a `ptrace` request: 16 -> `"PTRACE_ATTACH"`, 0x4206 -> `"PTRACE_SEIZE"`.
@@ -1173,17 +1158,12 @@ static PRCTL_OPTIONS: [(u64, &str); 66] = [
     (bits(libc::PR_SET_FP_MODE), "PR_SET_FP_MODE"),
     (bits(libc::PR_GET_FP_MODE), "PR_GET_FP_MODE"),
     (bits(libc::PR_CAP_AMBIENT), "PR_CAP_AMBIENT"),
-    // Typed from here to PR_SME_GET_VL where `libc` lacks them (linux/prctl.h).
+    // Typed from here to PR_SME_GET_VL where `libc` lacks them, or has them only for glibc
+    // (linux/prctl.h).
     (50, "PR_SVE_SET_VL"),
     (51, "PR_SVE_GET_VL"),
-    (
-        bits(libc::PR_GET_SPECULATION_CTRL),
-        "PR_GET_SPECULATION_CTRL",
-    ),
-    (
-        bits(libc::PR_SET_SPECULATION_CTRL),
-        "PR_SET_SPECULATION_CTRL",
-    ),
+    (52, "PR_GET_SPECULATION_CTRL"),
+    (53, "PR_SET_SPECULATION_CTRL"),
     (54, "PR_PAC_RESET_KEYS"),
     (55, "PR_SET_TAGGED_ADDR_CTRL"),
     (56, "PR_GET_TAGGED_ADDR_CTRL"),

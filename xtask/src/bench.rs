@@ -204,12 +204,11 @@ fn cgroup2_root() -> Result<PathBuf> {
     let mounts = fs::read_to_string("/proc/self/mounts").context("reading /proc/self/mounts")?;
     mounts
         .lines()
-        .filter_map(|l| {
+        .find_map(|l| {
             let mut f = l.split_whitespace();
             let (_, dir, kind) = (f.next()?, f.next()?, f.next()?);
             (kind == "cgroup2").then(|| PathBuf::from(dir))
         })
-        .next()
         .ok_or_else(|| anyhow!("no cgroup2 file system is mounted: the benchmark needs one for `watch --cgroup`"))
 }
 
@@ -470,7 +469,7 @@ fn exit_code(status: i32) -> Option<i32> {
 }
 
 fn cpu_secs(u: &libc::rusage) -> f64 {
-    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let tv = |t: libc::timeval| float(t.tv_sec) + float(t.tv_usec) / 1e6;
     tv(u.ru_utime) + tv(u.ru_stime)
 }
 
@@ -665,15 +664,12 @@ fn check_traced_report(report: &Path, w: &Workload) -> Result<()> {
 
 /// Sum of the counts of the report's denials of `path`.
 fn denials_of(json: &serde_json::Value, path: &Path) -> u64 {
-    json["denials"]
-        .as_array()
-        .map(|ds| {
-            ds.iter()
-                .filter(|d| d["path"].as_str() == path.to_str())
-                .filter_map(|d| d["count"].as_u64())
-                .sum()
-        })
-        .unwrap_or(0)
+    json["denials"].as_array().map_or(0, |ds| {
+        ds.iter()
+            .filter(|d| d["path"].as_str() == path.to_str())
+            .filter_map(|d| d["count"].as_u64())
+            .sum()
+    })
 }
 
 // ---- The floor: empty programs on the same hooks, loaded with the bpf() system call. ----
@@ -944,13 +940,19 @@ fn loadavg() -> String {
 
 // ---- The table. ----
 
+/// Counts, sizes and times as floating point, for ratios: all are far below 2^52.
+#[expect(clippy::cast_precision_loss, reason = "counts, sizes and times far below 2^52")]
+fn float(x: impl Into<i128>) -> f64 {
+    x.into() as f64
+}
+
 fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     match v.len() {
         0 => f64::NAN,
         n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+        n => f64::midpoint(v[n / 2 - 1], v[n / 2]),
     }
 }
 
@@ -1027,11 +1029,11 @@ fn render(input: &RenderInput<'_>) -> String {
         let Some(n) = w.loop_syscalls else { continue };
         let base = cell(wi, Config::Untraced);
         let added = |c: Config| {
-            let diffs: Vec<f64> = cell(wi, c).iter().zip(base).map(|(t, b)| (t - b) / n as f64 * 1e9).collect();
+            let diffs: Vec<f64> = cell(wi, c).iter().zip(base).map(|(t, b)| (t - b) / float(n) * 1e9).collect();
             median(&diffs)
         };
         let floor = added(Config::Floor);
-        let mut row = format!("| {} ({:.0} ns each untraced) |", w.name, median(base) / n as f64 * 1e9);
+        let mut row = format!("| {} ({:.0} ns each untraced) |", w.name, median(base) / float(n) * 1e9);
         for c in &Config::ALL[1..] {
             let a = added(*c);
             if *c == Config::Floor {
@@ -1064,7 +1066,7 @@ fn render(input: &RenderInput<'_>) -> String {
             s.lost,
             s.records,
             s.wall_s,
-            s.peak_rss_kib as f64 / 1024.0
+            float(s.peak_rss_kib) / 1024.0
         );
         targets.push(Target {
             what: format!("storm under {}: count exactly {STORM}, 0 lost", s.how),
@@ -1081,7 +1083,7 @@ fn render(input: &RenderInput<'_>) -> String {
         });
         targets.push(Target {
             what: "peak RSS of denytrace during the storm at most 32 MiB".into(),
-            measured: format!("{:.1} MiB", watch.peak_rss_kib as f64 / 1024.0),
+            measured: format!("{:.1} MiB", float(watch.peak_rss_kib) / 1024.0),
             met: watch.peak_rss_kib <= 32 * 1024,
         });
     }

@@ -42,6 +42,31 @@ const GNU: &str = "x86_64-unknown-linux-gnu";
 /// (the standard library's backtraces and panics call `_Unwind_*`; rustup ships it with the musl
 /// standard library, which is what this way has not got).
 const MUSL_PACKAGES: &[&str] = &["musl-tools", "libunwind-14-dev"];
+/// C definitions that `musl-build-std` links in: Debian's musl 1.2.3 has no `statx` wrapper (musl
+/// 1.2.5 added it; the `libc` crate declares it), and Debian's LLVM libunwind was built against
+/// glibc with `_FORTIFY_SOURCE`, so its error messages call glibc's `__fprintf_chk`.
+const MUSL_COMPAT_C: &str = r#"/* Written by `cargo xtask dist` (way musl-build-std); see xtask/src/dist.rs. */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct statx;
+
+int statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *buf) {
+    return (int)syscall(SYS_statx, dirfd, path, flags, mask, buf);
+}
+
+int __fprintf_chk(FILE *stream, int flag, const char *format, ...) {
+    (void)flag;
+    va_list ap;
+    va_start(ap, format);
+    int n = vfprintf(stream, format, ap);
+    va_end(ap);
+    return n;
+}
+"#;
 /// The environment variable that forces a way.
 const FORCE_VAR: &str = "DENYTRACE_DIST_WAY";
 
@@ -166,14 +191,17 @@ fn build(way: DistWay, ebpf_way: Option<Way>, env: &EbpfEnv) -> Result<PathBuf> 
         DistWay::Musl | DistWay::GlibcStatic => cmd.env(&rustflags_var, "-C target-feature=+crt-static"),
         DistWay::MuslBuildStd => {
             let unwind_dir = libunwind_dir()?;
+            let compat = musl_compat(&target_dir)?;
             let mut c = cmd
                 .env("CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER", "musl-gcc")
                 .env("CC_x86_64_unknown_linux_musl", "musl-gcc")
                 .env(
                     &rustflags_var,
                     format!(
-                        "-C target-feature=+crt-static -C link-self-contained=no -C relocation-model=static -L {}",
-                        unwind_dir.display()
+                        "-C target-feature=+crt-static -C link-self-contained=no -C relocation-model=static -L {} \
+                         -C link-arg={}",
+                        unwind_dir.display(),
+                        compat.display()
                     ),
                 );
             if ebpf_way == Some(Way::Stable) && !env.iter().any(|(k, _)| k == "RUSTC_BOOTSTRAP") {
@@ -189,6 +217,17 @@ fn build(way: DistWay, ebpf_way: Option<Way>, env: &EbpfEnv) -> Result<PathBuf> 
     }
     cmd.current_dir(workspace::root()).no_stdin().run().context("building the static denytrace")?;
     Ok(target_dir.join(target).join("release").join("denytrace"))
+}
+
+/// Compiles [`MUSL_COMPAT_C`] with musl-gcc; returns the object's path.
+fn musl_compat(target_dir: &Path) -> Result<PathBuf> {
+    let dir = target_dir.join("musl-compat");
+    fs::create_dir_all(&dir)?;
+    let source = dir.join("compat.c");
+    let object = dir.join("compat.o");
+    fs::write(&source, MUSL_COMPAT_C)?;
+    Cmd::new("musl-gcc").args(["-O2", "-c", "-o"]).arg(&object).arg(&source).run()?;
+    Ok(object)
 }
 
 /// The directory of LLVM's static libunwind from libunwind-14-dev.

@@ -1,6 +1,6 @@
 //! The device controller: cgroup v1 `devices.list`, and cgroup v2 `BPF_CGROUP_DEVICE` programs
 //! (which can refuse, but whose logic cannot be read back, so they only make a verdict likely).
-//! Both refuse with EPERM, never EACCES (`devcgroup_check_permission`, security/device_cgroup.c).
+//! Both refuse with EPERM, never EACCES (`devcgroup_check_permission`, `security/device_cgroup.c`).
 
 use std::fs;
 
@@ -76,19 +76,13 @@ pub fn v2_programs(path: &str) -> Option<(String, u32)> {
 
 /// `BPF_PROG_QUERY` with `BPF_F_QUERY_EFFECTIVE` for `BPF_CGROUP_DEVICE` on a cgroup directory.
 fn query_device_programs(dir: &str) -> Option<u32> {
-    let c = std::ffi::CString::new(dir).ok()?;
-    // SAFETY: open with a valid NUL-terminated path.
-    let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return None;
-    }
     // union bpf_attr, query part: target_fd, attach_type, query_flags, attach_flags, prog_ids,
     // prog_cnt (include/uapi/linux/bpf.h).
     #[repr(C)]
     struct Query {
         target_fd: u32,
         attach_type: u32,
-        query_flags: u32,
+        flags: u32,
         attach_flags: u32,
         prog_ids: u64,
         prog_cnt: u32,
@@ -97,10 +91,16 @@ fn query_device_programs(dir: &str) -> Option<u32> {
     const BPF_PROG_QUERY: libc::c_long = 16;
     const BPF_CGROUP_DEVICE: u32 = 6;
     const BPF_F_QUERY_EFFECTIVE: u32 = 1;
+    let c = std::ffi::CString::new(dir).ok()?;
+    // SAFETY: open with a valid NUL-terminated path.
+    let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return None;
+    }
     let mut attr = Query {
         target_fd: u32::try_from(fd).ok()?,
         attach_type: BPF_CGROUP_DEVICE,
-        query_flags: BPF_F_QUERY_EFFECTIVE,
+        flags: BPF_F_QUERY_EFFECTIVE,
         attach_flags: 0,
         prog_ids: 0,
         prog_cnt: 0,

@@ -74,8 +74,6 @@ fn open_path(path: &Path) -> Option<OwnedFd> {
 
 /// `openat2(dirfd, path, O_PATH, resolve)`.
 fn openat2(dirfd: &OwnedFd, path: &[u8], resolve: u64, nofollow: bool) -> Option<OwnedFd> {
-    let c = cstring(if path.is_empty() { b"." } else { path })?;
-    let flags = libc::O_PATH | libc::O_CLOEXEC | if nofollow { libc::O_NOFOLLOW } else { 0 };
     // struct open_how (include/uapi/linux/openat2.h); libc's is non-exhaustive.
     #[repr(C)]
     struct OpenHow {
@@ -83,7 +81,9 @@ fn openat2(dirfd: &OwnedFd, path: &[u8], resolve: u64, nofollow: bool) -> Option
         mode: u64,
         resolve: u64,
     }
-    let how = OpenHow { flags: flags as u64, mode: 0, resolve };
+    let c = cstring(if path.is_empty() { b"." } else { path })?;
+    let flags = libc::O_PATH | libc::O_CLOEXEC | if nofollow { libc::O_NOFOLLOW } else { 0 };
+    let how = OpenHow { flags: u64::from(flags.unsigned_abs()), mode: 0, resolve };
     // SAFETY: openat2 reads `how` (size passed) and the NUL-terminated path; both live.
     let fd = unsafe {
         libc::syscall(
@@ -151,7 +151,7 @@ fn in_process_view(ours: Vec<u8>, root_prefix: &[u8]) -> Vec<u8> {
         return ours;
     }
     match ours.strip_prefix(root_prefix) {
-        Some(rest) if rest.is_empty() => b"/".to_vec(),
+        Some([]) => b"/".to_vec(),
         Some(rest) if rest.starts_with(b"/") => rest.to_vec(),
         _ => ours,
     }
@@ -360,7 +360,7 @@ pub enum Class {
 pub struct DacCheck {
     /// Allowed by the mode bits of the class.
     pub bits_allow: bool,
-    /// Allowed thanks to CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH.
+    /// Allowed thanks to `CAP_DAC_OVERRIDE` / `CAP_DAC_READ_SEARCH`.
     pub cap_allow: bool,
     /// The class used.
     pub class: Class,

@@ -1,6 +1,6 @@
-//! Resource limits and cgroup counts: RLIMIT_NPROC against a cgroup's pids.max against the
-//! system-wide thread and pid limits for a fork that failed with EAGAIN; RLIMIT_NOFILE, file-max
-//! and RLIMIT_FSIZE for EMFILE, ENFILE and EFBIG.
+//! Resource limits and cgroup counts: `RLIMIT_NPROC` against a cgroup's `pids.max` against the
+//! system-wide thread and pid limits for a fork that failed with EAGAIN; `RLIMIT_NOFILE`,
+//! `file-max` and `RLIMIT_FSIZE` for EMFILE, ENFILE and EFBIG.
 
 use std::fs;
 
@@ -88,6 +88,7 @@ fn count_threads() -> Option<u64> {
 
 /// A fork-like call failed with EAGAIN.
 #[must_use]
+#[expect(clippy::too_many_lines, reason = "one decision procedure, in the kernel's order: RLIMIT_NPROC, pids cgroups, system limits")]
 pub fn fork_eagain(pid: u32, uid: u32, failed_caps: u64, caps_seen: bool, snap: Option<&Snapshot>) -> Verdict {
     let mut evidence = Vec::new();
     let nproc_read = snapshot::limit(pid, "Max processes", snap);
@@ -214,7 +215,7 @@ fn limit_text(v: Option<u64>) -> String {
     v.map_or_else(|| "unlimited".to_owned(), |n| n.to_string())
 }
 
-/// EMFILE: RLIMIT_NOFILE.
+/// EMFILE: `RLIMIT_NOFILE`.
 #[must_use]
 pub fn emfile(pid: u32, snap: Option<&Snapshot>) -> Verdict {
     let mut evidence = vec!["EMFILE is returned only when a descriptor number would reach RLIMIT_NOFILE".to_owned()];
@@ -262,7 +263,7 @@ pub fn enfile() -> Verdict {
     .with("soft", json!(fields.get(2).and_then(|v| v.parse::<u64>().ok())))
 }
 
-/// EFBIG: RLIMIT_FSIZE.
+/// EFBIG: `RLIMIT_FSIZE`.
 #[must_use]
 pub fn efbig(pid: u32, snap: Option<&Snapshot>) -> Verdict {
     let read = snapshot::limit(pid, "Max file size", snap);

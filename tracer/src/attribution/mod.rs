@@ -135,9 +135,9 @@ impl Context {
 
     /// A process exec'd: notes its parent, and reads its cgroups and limits while it is (most
     /// likely) still alive.
-    pub fn on_exec(&mut self, pid: u32, ppid: u32, t_ms: u64) {
+    pub fn on_exec(&mut self, pid: u32, parent: u32, t_ms: u64) {
         if self.parents.len() < MAX_SNAPSHOTS || self.parents.contains_key(&pid) {
-            self.parents.insert(pid, ppid);
+            self.parents.insert(pid, parent);
         }
         if self.snapshots.len() >= MAX_SNAPSHOTS && !self.snapshots.contains_key(&pid) {
             return;
@@ -164,13 +164,13 @@ impl Context {
         self.snapshots.get(&pid)
     }
 
-    /// The nearest seccomp filter installer among `pid` (whose parent is `ppid`) and its known
+    /// The nearest seccomp filter installer among `pid` (whose parent is `parent`) and its known
     /// ancestors.
-    fn filter_owner(&self, pid: u32, ppid: u32) -> Option<&Origin> {
+    fn filter_owner(&self, pid: u32, parent: u32) -> Option<&Origin> {
         if let Some(o) = self.seccomp_filters.get(&pid) {
             return Some(o);
         }
-        let mut pid = ppid;
+        let mut pid = parent;
         for _ in 0..64 {
             if let Some(o) = self.seccomp_filters.get(&pid) {
                 return Some(o);
@@ -284,6 +284,7 @@ fn seccomp_verdict(d: &Denial, name: &str, errno: i32, tracked: bool, mode: Opti
 }
 
 /// Which accesses a call needs on its object, for DAC and mount checks.
+#[expect(clippy::struct_excessive_bools, reason = "independent facts about one call, read one by one")]
 struct Needs {
     /// DAC bits on the object itself (when it exists).
     object: u32,
@@ -299,7 +300,7 @@ struct Needs {
     follow: bool,
     /// A device open with these cgroup access letters.
     device_access: &'static str,
-    /// Owner-only operation (chmod, utimes...): CAP_FOWNER otherwise.
+    /// Owner-only operation (chmod, utimes...): `CAP_FOWNER` otherwise.
     owner_only: bool,
 }
 
@@ -402,7 +403,7 @@ fn access_verdict(d: &Denial, paths: &Paths, ctx: &Context, name: &str, errno: i
     if non_dac_caps != 0 && errno == libc::EPERM {
         let caps = caps_list(non_dac_caps);
         evidence.push(format!("during {name} the kernel checked {} and the process did not have it", caps.join(", ")));
-        let single = non_dac_caps.count_ones() == 1;
+        let single = non_dac_caps.is_power_of_two();
         if !single {
             evidence.push("several capabilities were refused: the last one decided".to_owned());
         }
@@ -687,8 +688,7 @@ fn access_verdict(d: &Denial, paths: &Paths, ctx: &Context, name: &str, errno: i
     let object_mode = lookup.target.map(|m| m.mode);
     let extra = match name {
         "mknod" => d.args[1],
-        "mknodat" => d.args[2],
-        "unlinkat" => d.args[2],
+        "mknodat" | "unlinkat" => d.args[2],
         _ => 0,
     };
     let flags = describe::open_flags(d);

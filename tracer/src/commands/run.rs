@@ -92,6 +92,11 @@ fn parse_user(spec: &str) -> Result<(u32, u32)> {
 /// Runs `denytrace run`.
 pub async fn run(mut args: RunArgs) -> Result<u8> {
     let program = resolve(&args.command[0])?;
+    // Bad --suggest formats or --policy files are refused before the command runs.
+    crate::suggest::parse_formats(&args.suggest)?;
+    if let Some(policy) = args.policy.as_deref() {
+        crate::suggest::load_policy(policy)?;
+    }
     let artifacts = crate::artifacts::prepare(&mut args)?;
     let user = args.user.as_deref().map(parse_user).transpose()?;
     let mut settings = Settings::new(Scope::Pids);

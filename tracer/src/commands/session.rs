@@ -75,6 +75,8 @@ impl Session {
     pub fn start(settings: &Settings, output: &OutputArgs, clock: Clock) -> Result<Self> {
         super::check_privileges()?;
         let mut tracer = Tracer::load(settings)?;
+        // A marker for `cargo xtask bench` (start-up time) and for people wondering what is slow.
+        tracing::info!("programs attached in {} ms", clock.elapsed_ms());
         let ring = async_fd(tracer.take_events()?).context("polling the ring buffer")?;
         let used = |name: &str| tracer.mechanisms.iter().any(|m| m.name == name && m.used);
         let context = Context {
@@ -89,7 +91,7 @@ impl Session {
         };
         let (kernel, arch) = uname();
         let mut limitations = tracer.missing.clone();
-        limitations.push(crate::kernel::features::trampoline_note());
+        limitations.push(tracer.trampoline_note.clone());
         let host = Host {
             kernel,
             arch,

@@ -2,6 +2,8 @@
 //! for each denial of a saved report (see docs/suggestions.md). Commentary lines start with `#`;
 //! fragments and diffs are printed as they are, so the output can be fed to `patch` directly.
 
+use std::fmt::Write as _;
+
 use anyhow::{Context as _, Result};
 
 use crate::{
@@ -34,19 +36,19 @@ pub fn shown(text: &str) -> String {
 pub fn listing(report: &Report) -> String {
     let mut out = String::new();
     let attributed = report.denials.iter().filter(|d| d.cause.is_some()).count();
-    out.push_str(&format!("# denytrace suggest: {} denial(s), {attributed} attributed\n", report.denials.len()));
+    let _ = writeln!(out, "# denytrace suggest: {} denial(s), {attributed} attributed", report.denials.len());
     for (i, d) in report.denials.iter().enumerate() {
         let Some(cause) = &d.cause else {
             continue;
         };
         let kind = serde_json::to_value(cause.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
         let conf = serde_json::to_value(cause.confidence).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        out.push_str(&format!("#\n# {}: {kind} ({conf}): {}\n", suggest::label(i, d), term_str(&cause.summary)));
+        let _ = writeln!(out, "#\n# {}: {kind} ({conf}): {}", suggest::label(i, d), term_str(&cause.summary));
         for s in &d.suggestions {
-            out.push_str(&format!("# {} (risk {}: {}): {}\n", s.format, s.risk, term_str(&s.risk_why), term_str(&s.change)));
-            out.push_str(&format!("#   why: {}\n", term_str(&s.why)));
+            let _ = writeln!(out, "# {} (risk {}: {}): {}", s.format, s.risk, term_str(&s.risk_why), term_str(&s.change));
+            let _ = writeln!(out, "#   why: {}", term_str(&s.why));
             if s.text.starts_with(suggest::MERGED_PREFIX) {
-                out.push_str(&format!("#   {}\n", term_str(&s.text)));
+                let _ = writeln!(out, "#   {}", term_str(&s.text));
                 continue;
             }
             let body = shown(&s.text);
@@ -57,7 +59,7 @@ pub fn listing(report: &Report) -> String {
                 }
             } else {
                 for l in body.lines() {
-                    out.push_str(&format!("#   {l}\n"));
+                    let _ = writeln!(out, "#   {l}");
                 }
             }
         }

@@ -73,16 +73,24 @@ pub fn probe_trampolines(btf: &Btf) -> Trampolines {
 /// A line for the report's limitations about trampoline programs.
 #[must_use]
 pub fn trampoline_note() -> String {
-    match Btf::from_sys().map(|b| probe_trampolines(&b)) {
-        Ok(Trampolines::Allowed) => "fentry/LSM programs load on this kernel, but this denytrace uses tracepoints only: \
+    match Btf::from_sys() {
+        Ok(btf) => trampoline_note_for(&btf),
+        Err(e) => format!("fentry availability unknown: {e:#}"),
+    }
+}
+
+/// [`trampoline_note`] with the kernel's BTF already parsed (parsing it costs tens of ms and MiB).
+#[must_use]
+pub fn trampoline_note_for(btf: &Btf) -> String {
+    match probe_trampolines(btf) {
+        Trampolines::Allowed => "fentry/LSM programs load on this kernel, but this denytrace uses tracepoints only: \
              Landlock and other LSM verdicts come from elimination"
             .into(),
-        Ok(Trampolines::Refused(e)) => format!(
+        Trampolines::Refused(e) => format!(
             "fentry/fexit/LSM programs are refused by this kernel ({}): tracepoint-only attribution",
             crate::names::errno_name(e).unwrap_or("error")
         ),
-        Ok(Trampolines::Unknown(why)) => format!("fentry availability unknown: {why}"),
-        Err(e) => format!("fentry availability unknown: {e:#}"),
+        Trampolines::Unknown(why) => format!("fentry availability unknown: {why}"),
     }
 }
 

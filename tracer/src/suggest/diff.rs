@@ -242,7 +242,10 @@ mod tests {
 
     #[test]
     fn two_hunks_and_line_numbers() {
-        let text: String = (1..=20).map(|i| format!("{i}\n")).collect();
+        let text = (1..=20).fold(String::new(), |mut t, i| {
+            let _ = writeln!(t, "{i}");
+            t
+        });
         let edits = [Edit::insert(2, l(&["A", "B"])), Edit::replace(15, l(&["C"]))];
         let d = unified(&text, &edits, "n").unwrap();
         assert!(d.contains("@@ -1,5 +1,7 @@\n 1\n 2\n+A\n+B\n 3\n 4\n 5\n"), "{d}");

@@ -1,6 +1,8 @@
 //! `docker run` flags: `--cap-add`, `--ulimit`, `--pids-limit`, `--device-cgroup-rule`,
 //! `--security-opt seccomp=...`, `--group-add`, `--tmpfs`. Docker sets no Landlock rules.
 
+use std::fmt::Write as _;
+
 use super::{
     Format, Item, Part, need::Need, oci_seccomp::docker_default_cap, quote, raised, remedies,
     risk::{self, Level, Risk},
@@ -55,11 +57,11 @@ pub fn part(need: &Need, label: &str, d: &DenialEntry) -> Part {
                  default unless you use another) with {name} allowed: --format oci-seccomp --policy PROFILE makes that change"
             );
             if let Some(cap) = docker_default_cap(name) {
-                why.push_str(&format!(
+                let _ = write!(why,
                     "; with Docker's default profile, --cap-add {} also allows {name}, with that capability's risk ({})",
                     cap_name(cap),
                     risk::capability(cap).level
-                ));
+                );
             }
             Part {
                 change: format!("run with a seccomp profile that allows {name}"),
@@ -172,27 +174,27 @@ mod tests {
     use super::*;
     use crate::suggest::{need, need::tests::entry, sequences::tests::Fake};
 
-    fn part_of(kind: &str, detail: serde_json::Value) -> Part {
+    fn part_of(kind: &str, detail: &serde_json::Value) -> Part {
         let d = entry("clone", "", "EAGAIN", kind, detail);
         part(&need::of(&d, &Fake::default()), "#1", &d)
     }
 
     #[test]
     fn capability_rlimit_and_pids() {
-        let p = part_of("capability", json!({"capability": "CAP_SYS_ADMIN"}));
+        let p = part_of("capability", &json!({"capability": "CAP_SYS_ADMIN"}));
         assert_eq!(p.text, "--cap-add SYS_ADMIN");
         assert_eq!(p.risk.level, Level::High);
-        let p = part_of("rlimit", json!({"limit": "RLIMIT_NPROC", "soft": 20, "hard": 20, "usage": 20}));
+        let p = part_of("rlimit", &json!({"limit": "RLIMIT_NPROC", "soft": 20, "hard": 20, "usage": 20}));
         assert_eq!(p.text, "--ulimit nproc=84:84");
-        let p = part_of("rlimit", json!({"limit": "RLIMIT_NOFILE", "soft": 64, "hard": 1024, "usage": 64}));
+        let p = part_of("rlimit", &json!({"limit": "RLIMIT_NOFILE", "soft": 64, "hard": 1024, "usage": 64}));
         assert_eq!(p.text, "--ulimit nofile=128:1024");
-        let p = part_of("cgroup_pids", json!({"cgroup": "/sys/fs/cgroup/pids/x", "pids_max": 5, "pids_current": 5}));
+        let p = part_of("cgroup_pids", &json!({"cgroup": "/sys/fs/cgroup/pids/x", "pids_max": 5, "pids_current": 5}));
         assert_eq!(p.text, "--pids-limit 69");
     }
 
     #[test]
     fn kernel_wide_limits_are_not_expressible() {
-        let p = part_of("rlimit", json!({"limit": "kernel.threads-max", "soft": 100, "usage": 99}));
+        let p = part_of("rlimit", &json!({"limit": "kernel.threads-max", "soft": 100, "usage": 99}));
         assert!(p.text.starts_with("not expressible in docker:"), "{}", p.text);
     }
 }

@@ -2,6 +2,8 @@
 //! `supplementalGroups`). Kubernetes has no per-container rlimit, pids or device field, and no
 //! Landlock: those are said to be not expressible, with the node-level knob when there is one.
 
+use std::fmt::Write as _;
+
 use super::{
     Format, Item, Part,
     need::Need,
@@ -35,10 +37,10 @@ pub fn part(need: &Need, label: &str) -> Part {
                  the runtime's default profile with {name} allowed (--format oci-seccomp makes that change)"
             );
             if let Some(cap) = docker_default_cap(name) {
-                why.push_str(&format!(
+                let _ = write!(why,
                     "; with RuntimeDefault, adding {} to capabilities also allows {name}, with that capability's risk",
                     cap.trim_start_matches("CAP_")
-                ));
+                );
             }
             Part {
                 change: format!("use a Localhost seccomp profile that allows {name}"),
@@ -102,37 +104,31 @@ pub fn part(need: &Need, label: &str) -> Part {
                 "set the pod's appArmorProfile or seLinuxOptions to a profile that allows it, or update that LSM's profile",
             ),
         ),
-        other => Part::not_expressible(FORMAT, label, &remedies::elsewhere(other, "a pod spec has no field for it")),
+        other @ Need::Nothing { .. } => Part::not_expressible(FORMAT, label, &remedies::elsewhere(other, "a pod spec has no field for it")),
     }
 }
 
-/// The merged fragment: the container's and the pod's `securityContext`.
+/// The merged fragment: the container's `securityContext`.
 #[must_use]
 pub fn render(lines: &[String]) -> String {
     let mut caps = Vec::new();
     let mut profile = None;
-    let mut groups = Vec::new();
     for l in lines {
         if let Some(c) = l.strip_prefix("container:capabilities.add=") {
             caps.push(quote::yaml_double(c));
         } else if let Some(p) = l.strip_prefix("container:seccompProfile=") {
             profile = Some(p.to_owned());
-        } else if let Some(g) = l.strip_prefix("pod:supplementalGroups=") {
-            groups.push(g.to_owned());
         }
     }
     let mut out = String::new();
     if !caps.is_empty() || profile.is_some() {
         out.push_str("# the container's securityContext\nsecurityContext:\n");
         if !caps.is_empty() {
-            out.push_str(&format!("  capabilities:\n    add: [{}]\n", caps.join(", ")));
+            let _ = write!(out, "  capabilities:\n    add: [{}]\n", caps.join(", "));
         }
         if let Some(p) = profile {
-            out.push_str(&format!("  seccompProfile:\n    type: Localhost\n    localhostProfile: {}\n", quote::yaml(&p)));
+            let _ = write!(out, "  seccompProfile:\n    type: Localhost\n    localhostProfile: {}\n", quote::yaml(&p));
         }
-    }
-    if !groups.is_empty() {
-        out.push_str(&format!("# the pod's securityContext\nsecurityContext:\n  supplementalGroups: [{}]\n", groups.join(", ")));
     }
     out
 }

@@ -15,7 +15,7 @@ use super::{
     sequences::beneath,
     why_of,
 };
-use crate::attribution::landlock::{FILE_RIGHTS, FS_RIGHTS, bit_of, names_of};
+use crate::attribution::landlock::{FILE_RIGHTS, bit_of, names_of};
 
 const FORMAT: Format = Format::Landlock;
 
@@ -191,12 +191,15 @@ fn rights_mask(names: &[String]) -> Result<u32> {
     names.iter().try_fold(0, |m, n| Ok(m | bit_of(n).ok_or_else(|| anyhow::anyhow!("unknown right {n:?}"))?))
 }
 
+/// A `[[path_beneath]]` table being read: its path, and its rights with their lines.
+type Pending = Option<(Option<String>, Option<(u32, (usize, usize))>)>;
+
 /// Parses a rules file (the subset of TOML the format uses) and checks it.
 pub fn parse(text: &str) -> Result<File> {
     let lines = diff::lines(text).lines;
     let mut file = File::default();
-    let mut current: Option<(Option<String>, Option<(u32, (usize, usize))>)> = None;
-    let finish = |cur: Option<(Option<String>, Option<(u32, (usize, usize))>)>, file: &mut File| -> Result<()> {
+    let mut current: Pending = None;
+    let finish = |cur: Pending, file: &mut File| -> Result<()> {
         if let Some((path, access)) = cur {
             let (Some(path), Some((access, lines))) = (path, access) else {
                 bail!("a [[path_beneath]] table needs path and allowed_access");
@@ -320,12 +323,6 @@ fn patch(grants: &[PathGrant], policy: &Policy) -> Result<Rendered> {
         bail!("the patched rules would not mean what was intended");
     }
     Ok(Rendered { text: diff::unified(&policy.text, &edits, &policy.name)?, notes, covered })
-}
-
-/// Every right name, for the documentation test.
-#[must_use]
-pub fn right_names() -> Vec<&'static str> {
-    FS_RIGHTS.iter().map(|(_, n)| *n).collect()
 }
 
 #[cfg(test)]

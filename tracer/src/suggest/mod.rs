@@ -12,6 +12,8 @@
 //! In the report, each denial gains one [`Suggestion`] per format. When several denials share a
 //! format's change, the first of them carries the merged text and the others point to it.
 
+use std::fmt::Write as _;
+
 pub mod bwrap;
 pub mod diff;
 pub mod docker;
@@ -417,8 +419,8 @@ pub fn suggest_with(report: &mut Report, formats: &[Format], policy: Option<&Pol
                     "no change to {name}: it already has {} (is the sandbox running with this policy?)",
                     p.items.iter().map(|it| crate::text::term_str(it.key())).collect::<Vec<_>>().join(", ")
                 );
-                s.risk = Level::Low.as_str().to_owned();
-                s.risk_why = "no change".to_owned();
+                Level::Low.as_str().clone_into(&mut s.risk);
+                "no change".clone_into(&mut s.risk_why);
             } else if !p.items.is_empty() {
                 let carrier = carrier.unwrap_or(i);
                 if i == carrier {
@@ -432,13 +434,13 @@ pub fn suggest_with(report: &mut Report, formats: &[Format], policy: Option<&Pol
                         }
                         Some(Err(e)) => {
                             s.text = format!("{}\n(no patch: {e:#})", p.text);
-                            s.why.push_str(&format!("; the policy file could not be patched: {e:#}"));
+                            let _ = write!(s.why, "; the policy file could not be patched: {e:#}");
                         }
                         None => {}
                     }
                     let others: Vec<String> = contributors.iter().filter(|&&c| c != i).map(|c| format!("#{}", c + 1)).collect();
                     if !others.is_empty() {
-                        s.change.push_str(&format!(" (merged with {})", others.join(", ")));
+                        let _ = write!(s.change, " (merged with {})", others.join(", "));
                         let (risk, risk_why) = merged_risk(&report.denials, &contributors, format, &needs, &labels);
                         s.risk = risk;
                         s.risk_why = risk_why;

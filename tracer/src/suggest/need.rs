@@ -368,7 +368,7 @@ fn devices(d: &DenialEntry, detail: &Map<String, Value>) -> Need {
         "r".to_owned()
     };
     if d.syscall.name.starts_with("mknod") {
-        access = "m".to_owned();
+        "m".clone_into(&mut access);
     }
     let path = text_of(detail, "resolved").or_else(|| d.path.clone()).and_then(|t| t.as_str().map(str::to_owned));
     let mut grants = vec![DeviceGrant {
@@ -406,7 +406,8 @@ pub mod tests {
     use crate::suggest::sequences::tests::Fake;
 
     /// A denial entry as the report holds it.
-    pub fn entry(syscall: &str, path: &str, errno: &str, kind: &str, detail: Value) -> DenialEntry {
+    #[must_use]
+    pub fn entry(syscall: &str, path: &str, errno: &str, kind: &str, detail: &Value) -> DenialEntry {
         serde_json::from_value(json!({
             "count": 1, "first_seen": "t", "last_seen": "t", "t_ms": 5,
             "process": {"pid": 10, "tid": 10, "ppid": 1, "comm": "x", "exe": null, "uid": 1000, "gid": 1000,
@@ -426,7 +427,7 @@ pub mod tests {
             "/work/out/x.txt",
             "EACCES",
             "landlock",
-            json!({"missing_rights": ["make_reg"], "handled_rights": ["make_reg", "write_file"],
+            &json!({"missing_rights": ["make_reg"], "handled_rights": ["make_reg", "write_file"],
                    "needed_on": ["make_reg on its directory /work/out", "write_file on the object"],
                    "parent": "/work/out", "path": "/work/out/x.txt", "resolved": null, "object_type": null}),
         );
@@ -443,7 +444,7 @@ pub mod tests {
             "/etc/localtime",
             "EACCES",
             "landlock",
-            json!({"missing_rights": ["read_file"], "handled_rights": ["read_file"],
+            &json!({"missing_rights": ["read_file"], "handled_rights": ["read_file"],
                    "needed_on": ["read_file on the object"], "parent": "/etc",
                    "path": "/etc/localtime", "resolved": "/usr/share/zoneinfo/Etc/UTC", "object_type": "regular file"}),
         );
@@ -459,7 +460,7 @@ pub mod tests {
             "/x",
             "EACCES",
             "landlock",
-            json!({"missing_rights": ["read_file"], "handled_rights": ["read_file"],
+            &json!({"missing_rights": ["read_file"], "handled_rights": ["read_file"],
                    "needed_on": ["read_file on the object"], "parent": "/",
                    "path": {"bytes_hex": "2fff", "lossy": "/\u{fffd}"}, "resolved": {"bytes_hex": "2fff", "lossy": "/\u{fffd}"}}),
         );
@@ -475,7 +476,7 @@ pub mod tests {
             "/newdir",
             "EACCES",
             "landlock",
-            json!({"missing_rights": ["make_dir"], "handled_rights": ["make_dir"],
+            &json!({"missing_rights": ["make_dir"], "handled_rights": ["make_dir"],
                    "needed_on": ["make_dir on its directory /"], "parent": "/", "path": "/newdir"}),
         );
         let Need::Paths { problem, .. } = of(&d, &Fake::default()) else { panic!() };
@@ -484,7 +485,7 @@ pub mod tests {
 
     #[test]
     fn pty_master_device_anticipates_the_slaves() {
-        let d = entry("openat", "/dev/ptmx", "EPERM", "device_cgroup", json!({"device": "c 5:2", "cgroup": "/sys/fs/cgroup/devices/x"}));
+        let d = entry("openat", "/dev/ptmx", "EPERM", "device_cgroup", &json!({"device": "c 5:2", "cgroup": "/sys/fs/cgroup/devices/x"}));
         let Need::Devices { grants, .. } = of(&d, &Fake::default()) else { panic!() };
         assert_eq!(grants.iter().map(DeviceGrant::spec).collect::<Vec<_>>(), vec!["c 5:2", "c 136:*"]);
         assert_eq!(grants[0].access, "rw");

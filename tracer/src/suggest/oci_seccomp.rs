@@ -4,6 +4,8 @@
 //! it. Rules gated on a capability (`includes.caps`) are left alone and named, since granting
 //! that capability is the other, usually riskier, way.
 
+use std::fmt::Write as _;
+
 use std::collections::BTreeMap;
 
 use anyhow::{Result, bail};
@@ -52,11 +54,11 @@ pub fn part(need: &Need, label: &str) -> Part {
         Need::Syscall { name, errno } => {
             let mut why = format!("fixes {label}: the seccomp filter refused {name} with {errno}");
             if let Some(cap) = docker_default_cap(name) {
-                why.push_str(&format!(
+                let _ = write!(why,
                     "; Docker's default profile allows {name} only with {cap}, so --cap-add {} would also allow it, with that \
                      capability's risk",
                     cap.trim_start_matches("CAP_")
-                ));
+                );
             }
             Part {
                 change: format!("allow {name} in the profile's SCMP_ACT_ALLOW rule"),
@@ -193,52 +195,52 @@ fn insert_names(t: &Text<'_>, arr: &Node, add: &[String]) -> Result<Vec<Edit>> {
 }
 
 /// Edits that remove `name` from a rule's names (the whole rule when it is the only one).
-fn remove_name(t: &Text<'_>, rules: &[Node], r: usize, name: &str) -> Result<Vec<Edit>> {
-    let items = names_of(&rules[r]);
-    let Some(k) = items.iter().position(|i| i.as_str() == Some(name)) else {
+fn remove_name(text: &Text<'_>, rules: &[Node], index: usize, name: &str) -> Result<Vec<Edit>> {
+    let items = names_of(&rules[index]);
+    let Some(pos) = items.iter().position(|i| i.as_str() == Some(name)) else {
         return Ok(Vec::new());
     };
     if items.len() == 1 {
         // The whole rule goes.
-        let span = rules[r].span();
-        if !t.alone(span) {
+        let span = rules[index].span();
+        if !text.alone(span) {
             bail!("the rule refusing {name} does not stand on its own lines");
         }
-        let (a, b) = (t.line(span.0), t.line(span.1 - 1));
-        let mut edits = vec![Edit { at: a, remove: b - a + 1, insert: Vec::new() }];
-        if r + 1 == rules.len() && r > 0 {
+        let (first, last) = (text.line(span.0), text.line(span.1 - 1));
+        let mut edits = vec![Edit { at: first, remove: last - first + 1, insert: Vec::new() }];
+        if index + 1 == rules.len() && index > 0 {
             // It was the last rule: the previous one loses its trailing comma.
-            let prev = t.line(rules[r - 1].span().1 - 1);
-            let l = t.lines[prev].trim_end();
-            edits.push(Edit::replace(prev, vec![l.strip_suffix(',').unwrap_or(l).to_owned()]));
+            let prev = text.line(rules[index - 1].span().1 - 1);
+            let kept = text.lines[prev].trim_end();
+            edits.push(Edit::replace(prev, vec![kept.strip_suffix(',').unwrap_or(kept).to_owned()]));
         }
         return Ok(edits);
     }
-    let item = items[k];
-    let line = t.line(item.span().0);
-    if t.alone(item.span()) {
+    let item = items[pos];
+    let line = text.line(item.span().0);
+    if text.alone(item.span()) {
         let mut edits = vec![Edit { at: line, remove: 1, insert: Vec::new() }];
-        if k + 1 == items.len() {
-            let prev = t.line(items[k - 1].span().0);
-            let l = t.lines[prev].trim_end();
-            edits.push(Edit::replace(prev, vec![l.strip_suffix(',').unwrap_or(l).to_owned()]));
+        if pos + 1 == items.len() {
+            let prev = text.line(items[pos - 1].span().0);
+            let kept = text.lines[prev].trim_end();
+            edits.push(Edit::replace(prev, vec![kept.strip_suffix(',').unwrap_or(kept).to_owned()]));
         }
         return Ok(edits);
     }
     // On a shared line: cut the item and one neighbouring comma.
-    let ls = t.line_start(line);
-    let mut text = t.lines[line].to_owned();
-    let (s, e) = (item.span().0 - ls, item.span().1 - ls);
-    if k + 1 < items.len() && t.line(items[k + 1].span().0) == line {
-        let next = items[k + 1].span().0 - ls;
-        text.replace_range(s..next, "");
-    } else if k > 0 && t.line(items[k - 1].span().1) == line {
-        let prev = items[k - 1].span().1 - ls;
-        text.replace_range(prev..e, "");
+    let ls = text.line_start(line);
+    let mut edited = text.lines[line].to_owned();
+    let (start, end) = (item.span().0 - ls, item.span().1 - ls);
+    if pos + 1 < items.len() && text.line(items[pos + 1].span().0) == line {
+        let next = items[pos + 1].span().0 - ls;
+        edited.replace_range(start..next, "");
+    } else if pos > 0 && text.line(items[pos - 1].span().1) == line {
+        let prev = items[pos - 1].span().1 - ls;
+        edited.replace_range(prev..end, "");
     } else {
         bail!("cannot remove {name} from its list cleanly");
     }
-    Ok(vec![Edit::replace(line, vec![text])])
+    Ok(vec![Edit::replace(line, vec![edited])])
 }
 
 /// Edits that append a new allow rule to the `syscalls` array.

@@ -4,6 +4,8 @@
 //! most 256 paths, 4096 bytes each. Nothing else of a denial (syscalls, capabilities, limits,
 //! devices) has a field in this policy.
 
+use std::fmt::Write as _;
+
 use std::collections::BTreeSet;
 
 use anyhow::{Result, bail};
@@ -76,9 +78,9 @@ fn fragment(grants: &[PathGrant]) -> String {
         if list.is_empty() {
             continue;
         }
-        out.push_str(&format!("  {key}:\n"));
+        let _ = writeln!(out, "  {key}:");
         for g in list {
-            out.push_str(&format!("    - {}\n", quote::yaml(&g.path)));
+            let _ = writeln!(out, "    - {}", quote::yaml(&g.path));
         }
     }
     out
@@ -207,32 +209,32 @@ pub fn validate(v: &Value) -> Vec<String> {
 fn patch(grants: &[PathGrant], policy: &Policy) -> Result<Rendered> {
     let original = parse(&policy.text)?;
     let before: BTreeSet<String> = validate(&original).into_iter().collect();
-    let ro = list(&original, "read_only");
-    let rw = list(&original, "read_write");
+    let readable = list(&original, "read_only");
+    let writable = list(&original, "read_write");
     let mut notes = Vec::new();
     let mut covered = Vec::new();
-    let mut add_ro = Vec::new();
-    let mut add_rw = Vec::new();
+    let mut new_readable = Vec::new();
+    let mut new_writable = Vec::new();
     for g in grants {
-        let in_rw = rw.iter().find(|e| beneath(&g.path, e.trim_end_matches('/')) || **e == "/" && !g.write);
-        let in_ro = ro.iter().find(|e| beneath(&g.path, e.trim_end_matches('/')) || **e == "/");
-        match (g.write, in_rw, in_ro) {
+        let writable_by = writable.iter().find(|e| beneath(&g.path, e.trim_end_matches('/')) || **e == "/" && !g.write);
+        let readable_by = readable.iter().find(|e| beneath(&g.path, e.trim_end_matches('/')) || **e == "/");
+        match (g.write, writable_by, readable_by) {
             (_, Some(e), _) | (false, None, Some(e)) => {
                 notes.push(format!("{} is already covered by {} in the policy (is the sandbox running with this file?)", crate::text::term_str(&g.path), crate::text::term_str(e)));
                 covered.push(g.path.clone());
             }
             (true, None, Some(e)) => {
                 notes.push(format!("{} is read-only through {}; read_write adds the write rights", crate::text::term_str(&g.path), crate::text::term_str(e)));
-                add_rw.push(g.path.clone());
+                new_writable.push(g.path.clone());
             }
-            (true, None, None) => add_rw.push(g.path.clone()),
-            (false, None, None) => add_ro.push(g.path.clone()),
+            (true, None, None) => new_writable.push(g.path.clone()),
+            (false, None, None) => new_readable.push(g.path.clone()),
         }
     }
-    if add_ro.is_empty() && add_rw.is_empty() {
+    if new_readable.is_empty() && new_writable.is_empty() {
         return Ok(Rendered { text: format!("no change to {}: {}", policy.name, notes.join("; ")), notes, covered });
     }
-    let total = ro.len() + rw.len() + add_ro.len() + add_rw.len();
+    let total = readable.len() + writable.len() + new_readable.len() + new_writable.len();
     if total > MAX_PATHS {
         bail!("the policy would hold {total} paths, more than the {MAX_PATHS} OpenShell accepts: merge some into a common directory first");
     }
@@ -240,15 +242,15 @@ fn patch(grants: &[PathGrant], policy: &Policy) -> Result<Rendered> {
     let has_fs = original.get("filesystem_policy").is_some_and(Value::is_object);
     let mut edits = Vec::new();
     if has_fs {
-        edits.extend(yaml::list_append(&policy.text, &parent, "read_only", &add_ro, None, "version")?);
-        edits.extend(yaml::list_append(&policy.text, &parent, "read_write", &add_rw, Some("read_only"), "version")?);
+        edits.extend(yaml::list_append(&policy.text, &parent, "read_only", &new_readable, None, "version")?);
+        edits.extend(yaml::list_append(&policy.text, &parent, "read_write", &new_writable, Some("read_only"), "version")?);
     } else {
         // One new block with both lists.
-        let mut e = yaml::list_append(&policy.text, &parent, "read_only", &add_ro, None, "version")?;
-        let rw_lines: Vec<String> = std::iter::once("  read_write:".to_owned()).chain(add_rw.iter().map(|p| format!("    - {}", quote::yaml(p)))).collect();
+        let mut e = yaml::list_append(&policy.text, &parent, "read_only", &new_readable, None, "version")?;
+        let rw_lines: Vec<String> = std::iter::once("  read_write:".to_owned()).chain(new_writable.iter().map(|p| format!("    - {}", quote::yaml(p)))).collect();
         match e.first_mut() {
             Some(first) => first.insert.extend(rw_lines),
-            None => e = yaml::list_append(&policy.text, &parent, "read_write", &add_rw, None, "version")?,
+            None => e = yaml::list_append(&policy.text, &parent, "read_write", &new_writable, None, "version")?,
         }
         edits.extend(e);
     }
@@ -259,7 +261,7 @@ fn patch(grants: &[PathGrant], policy: &Policy) -> Result<Rendered> {
     if !expected.get("filesystem_policy").is_some_and(Value::is_object) {
         expected["filesystem_policy"] = serde_json::json!({});
     }
-    for (key, add) in [("read_only", &add_ro), ("read_write", &add_rw)] {
+    for (key, add) in [("read_only", &new_readable), ("read_write", &new_writable)] {
         if add.is_empty() {
             continue;
         }

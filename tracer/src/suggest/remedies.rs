@@ -4,6 +4,8 @@
 //! or changed moments before the denial is reported as a race, with the gap and who did it when
 //! known. Also: where to look for the mechanisms a format has no field for.
 
+use std::fmt::Write as _;
+
 use super::{
     Format, Part,
     need::{Dac, Need, ReadOnly},
@@ -44,11 +46,11 @@ pub fn dac(format: Format, d: &Dac, label: &str, own: Option<(String, Risk)>) ->
     let mode = d.mode.as_deref().and_then(|m| u32::from_str_radix(m, 8).ok());
     let owner = d.owner.map_or_else(|| "?".into(), |o| o.to_string());
     let group = d.group.map_or_else(|| "?".into(), |g| g.to_string());
-    let fsuid = d.fsuid.map_or_else(|| "?".into(), |u| u.to_string());
-    let fsgid = d.fsgid.map_or_else(|| "?".into(), |g| g.to_string());
+    let caller_uid = d.fsuid.map_or_else(|| "?".into(), |u| u.to_string());
+    let caller_group = d.fsgid.map_or_else(|| "?".into(), |g| g.to_string());
     let object = &d.object;
     let mut text = format!(
-        "fact: {object} ({}mode {}, owner {owner}, group {group}) does not give {needed} to the caller (fsuid {fsuid}, fsgid {fsgid}{}).\n\
+        "fact: {object} ({}mode {}, owner {owner}, group {group}) does not give {needed} to the caller (fsuid {caller_uid}, fsgid {caller_group}{}).\n\
          no {format} grant helps: the file's permission bits refused it, not the sandbox.\nremedies:\n",
         d.object_type.as_deref().map_or_else(String::new, |t| format!("{t}, ")),
         d.mode.as_deref().unwrap_or("?"),
@@ -58,28 +60,31 @@ pub fn dac(format: Format, d: &Dac, label: &str, own: Option<(String, Risk)>) ->
     let in_group = d.group.is_some() && (d.group == d.fsgid || d.groups.as_ref().is_some_and(|g| d.group.is_some_and(|x| g.contains(&x))));
     if let (Some(m), false) = (mode, bits.is_empty()) {
         if d.owner == d.fsuid {
-            text.push_str(&format!("  - the caller owns it: chmod u+{bits} {obj}\n"));
+            let _ = writeln!(text, "  - the caller owns it: chmod u+{bits} {obj}");
         } else if in_group {
-            text.push_str(&format!("  - the caller is in its group: chmod g+{bits} {obj}\n"));
+            let _ = writeln!(text, "  - the caller is in its group: chmod g+{bits} {obj}");
         } else {
-            text.push_str(&format!("  - give it to the caller: chown {fsuid} {obj} (or chgrp {fsgid} {obj} && chmod g+{bits} {obj})\n"));
+            let _ = writeln!(text, "  - give it to the caller: chown {caller_uid} {obj} (or chgrp {caller_group} {obj} && chmod g+{bits} {obj})");
             if has_class_bits(m, 3, &bits) {
-                text.push_str(&format!("  - or run the program with group {group}, which already has {bits}\n"));
+                let _ = writeln!(text, "  - or run the program with group {group}, which already has {bits}");
             }
         }
     }
     text.push_str("  - or create it as the user that uses it, with the mode it needs from the start (umask, the mode given to open or mkdir)\n");
     if let Some((line, _)) = &own {
-        text.push_str(&format!("  - {format}: {line}\n"));
+        let _ = writeln!(text, "  - {format}: {line}");
     }
     let mut why = format!("{label}: refused by permission bits");
     if let Some(gap) = d.changed_ms_before.filter(|g| (0..RACE_MS).contains(g)) {
-        let who = d.changed_by.clone().unwrap_or_else(|| format!("a process running as uid {owner} (its owner; denytrace does not trace chmod or chown)"));
-        text.push_str(&format!(
+        let who = d.changed_by.clone().unwrap_or_else(|| {
+            format!("another process (not identified: denytrace does not trace chmod or chown; the object's owner is uid {owner})")
+        });
+        let _ = writeln!(
+            text,
             "race: its owner or mode changed {gap} ms before the denial, by {who}: the program ran while another step was \
-             still creating or changing it; make that step finish (with the final owner and mode) before this one starts\n"
-        ));
-        why.push_str(&format!("; a race: the object changed {gap} ms before"));
+             still creating or changing it; make that step finish (with the final owner and mode) before this one starts"
+        );
+        let _ = write!(why, "; a race: the object changed {gap} ms before");
     }
     let risk = own.map_or_else(
         || Risk::new(Level::Medium, "changing owner or mode affects everyone else who uses the file"),
@@ -106,14 +111,14 @@ pub fn read_only(format: Format, r: &ReadOnly, label: &str, own: Option<(String,
         r.options.join(","),
     );
     if r.noexec {
-        text.push_str(&format!("  - mount it with exec where that is intended: mount -o remount,exec {}\n", quote::shell(&r.mount_point)));
+        let _ = writeln!(text, "  - mount it with exec where that is intended: mount -o remount,exec {}", quote::shell(&r.mount_point));
         text.push_str("  - or run the program from a filesystem mounted with exec\n");
     } else {
-        text.push_str(&format!("  - mount it read-write where that is intended: mount -o remount,rw {}\n", quote::shell(&r.mount_point)));
+        let _ = writeln!(text, "  - mount it read-write where that is intended: mount -o remount,rw {}", quote::shell(&r.mount_point));
         text.push_str("  - or let the program write somewhere writable (a tmpfs or a volume) instead\n");
     }
     if let Some((line, _)) = &own {
-        text.push_str(&format!("  - {format}: {line}\n"));
+        let _ = writeln!(text, "  - {format}: {line}");
     }
     let risk = own.map_or_else(|| Risk::new(Level::Medium, "a writable mount widens what every process there can change"), |(_, r)| r);
     Part {

@@ -127,41 +127,7 @@ fn expand_one(g: PathGrant, seen: Seen<'_>, probe: &dyn Probe) -> Vec<PathGrant>
     let path = g.path.clone();
     if matches!(path.as_str(), "/dev/ptmx" | "/dev/pts/ptmx") && !g.dir {
         let resolved = seen.resolved.or_else(|| (path == "/dev/pts/ptmx").then_some(path.as_str()));
-        return match pty_layout(resolved, probe) {
-            PtyLayout::Symlink => vec![PathGrant {
-                path: "/dev/pts".into(),
-                write: true,
-                rights: device_rights(),
-                dir: true,
-                anticipated: false,
-                why: "/dev/ptmx is a symlink to pts/ptmx (container-style /dev): the kernel opened /dev/pts/ptmx, and \
-                      the slave /dev/pts/N is opened next (grantpt, unlockpt, open); /dev/pts covers both, while a grant \
-                      on /dev/ptmx alone would not get past this step"
-                    .into(),
-            }],
-            PtyLayout::DeviceNode => vec![
-                PathGrant {
-                    path: "/dev/ptmx".into(),
-                    write: true,
-                    rights: device_rights(),
-                    dir: false,
-                    anticipated: false,
-                    why: "/dev/ptmx is a device node of devtmpfs (char 5:2) here, outside /dev/pts: the master needs its own \
-                          grant, with ioctl for grantpt/unlockpt"
-                        .into(),
-                },
-                PathGrant {
-                    path: "/dev/pts".into(),
-                    write: true,
-                    rights: device_rights(),
-                    dir: true,
-                    anticipated: true,
-                    why: "anticipated: the slave /dev/pts/N is opened right after /dev/ptmx (grantpt, unlockpt, open); \
-                          N changes with every terminal, so the directory"
-                        .into(),
-                },
-            ],
-        };
+        return pty(pty_layout(resolved, probe));
     }
     if let Some(rest) = path.strip_prefix("/dev/pts/") {
         if !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()) {
@@ -229,6 +195,45 @@ fn expand_one(g: PathGrant, seen: Seen<'_>, probe: &dyn Probe) -> Vec<PathGrant>
         }
     }
     out
+}
+
+/// The grants for opening a pseudo-terminal master, by layout.
+fn pty(layout: PtyLayout) -> Vec<PathGrant> {
+    match layout {
+        PtyLayout::Symlink => vec![PathGrant {
+            path: "/dev/pts".into(),
+            write: true,
+            rights: device_rights(),
+            dir: true,
+            anticipated: false,
+            why: "/dev/ptmx is a symlink to pts/ptmx (container-style /dev): the kernel opened /dev/pts/ptmx, and \
+                  the slave /dev/pts/N is opened next (grantpt, unlockpt, open); /dev/pts covers both, while a grant \
+                  on /dev/ptmx alone would not get past this step"
+                .into(),
+        }],
+        PtyLayout::DeviceNode => vec![
+            PathGrant {
+                path: "/dev/ptmx".into(),
+                write: true,
+                rights: device_rights(),
+                dir: false,
+                anticipated: false,
+                why: "/dev/ptmx is a device node of devtmpfs (char 5:2) here, outside /dev/pts: the master needs its own \
+                      grant, with ioctl for grantpt/unlockpt"
+                    .into(),
+            },
+            PathGrant {
+                path: "/dev/pts".into(),
+                write: true,
+                rights: device_rights(),
+                dir: true,
+                anticipated: true,
+                why: "anticipated: the slave /dev/pts/N is opened right after /dev/ptmx (grantpt, unlockpt, open); \
+                      N changes with every terminal, so the directory"
+                    .into(),
+            },
+        ],
+    }
 }
 
 /// The interpreter the kernel opens to run a file: the `#!` line's, or the ELF `PT_INTERP`.

@@ -91,27 +91,7 @@ pub fn part(need: &Need, label: &str) -> Part {
                 items: vec![item],
             }
         }
-        Need::Devices { grants, .. } => {
-            let items: Vec<Item> = grants
-                .iter()
-                .map(|g| {
-                    let what = match (g.kind, g.major, g.minor, &g.path) {
-                        ('c', 136..=143, None, _) => "char-pts".to_owned(),
-                        (_, _, _, Some(p)) if quote::systemd(p).is_ok() => quote::systemd(p).unwrap_or_default(),
-                        (k, maj, Some(min), _) => format!("/dev/{}/{maj}:{min}", if k == 'b' { "block" } else { "char" }),
-                        (k, maj, None, _) => format!("{}-{maj}", if k == 'b' { "block" } else { "char" }),
-                    };
-                    Item::line(format!("DeviceAllow={what} {}", g.access))
-                })
-                .collect();
-            Part {
-                change: format!("allow {} in DeviceAllow=", grants.iter().map(super::need::DeviceGrant::spec).collect::<Vec<_>>().join(", ")),
-                text: render_fragment(&super::lines(&items)),
-                risk: Risk::new(Level::Low, "the device nodes the service asked for"),
-                why: format!("fixes {label}: {}", grants.iter().map(|g| g.why.clone()).collect::<Vec<_>>().join("; ")),
-                items,
-            }
-        }
+        Need::Devices { grants, .. } => devices(grants, label),
         Need::Dac(d) => {
             let mode = d.mode.as_deref().and_then(|m| u32::from_str_radix(m, 8).ok()).unwrap_or(0);
             let own = d.group.filter(|_| mode & 0o070 != 0).map(|g| {
@@ -134,6 +114,48 @@ pub fn part(need: &Need, label: &str) -> Part {
             "systemd sets no Landlock rules: the program or its launcher made the ruleset; change it there (--format openshell or landlock)",
         ),
         other => Part::not_expressible(FORMAT, label, &remedies::elsewhere(other, "no unit directive changes it")),
+    }
+}
+
+/// systemd's name for every device of a major number (`char-pts`), from /proc/devices.
+fn device_class(kind: char, major: u32) -> Option<String> {
+    let text = std::fs::read_to_string("/proc/devices").ok()?;
+    let (section, prefix) = if kind == 'b' { ("Block devices:", "block") } else { ("Character devices:", "char") };
+    let mut inside = false;
+    for line in text.lines().map(str::trim) {
+        if line.ends_with(':') {
+            inside = line == section;
+            continue;
+        }
+        let mut fields = line.split_whitespace();
+        if inside && fields.next().and_then(|n| n.parse::<u32>().ok()) == Some(major) {
+            return fields.next().map(|name| format!("{prefix}-{name}"));
+        }
+    }
+    None
+}
+
+/// `DeviceAllow=` lines: by path when it is safe, `char-pts` for every pseudo-terminal slave, else
+/// by number.
+fn devices(grants: &[super::need::DeviceGrant], label: &str) -> Part {
+    let items: Vec<Item> = grants
+        .iter()
+        .map(|g| {
+            let what = match (g.kind, g.major, g.minor, &g.path) {
+                ('c', 136..=143, None, _) => "char-pts".to_owned(),
+                (_, _, _, Some(p)) if quote::systemd(p).is_ok() => quote::systemd(p).unwrap_or_default(),
+                (k, maj, Some(min), _) => format!("/dev/{}/{maj}:{min}", if k == 'b' { "block" } else { "char" }),
+                (k, maj, None, _) => device_class(k, maj).unwrap_or_else(|| format!("/dev/{}/{maj}:0", if k == 'b' { "block" } else { "char" })),
+            };
+            Item::line(format!("DeviceAllow={what} {}", g.access))
+        })
+        .collect();
+    Part {
+        change: format!("allow {} in DeviceAllow=", grants.iter().map(super::need::DeviceGrant::spec).collect::<Vec<_>>().join(", ")),
+        text: render_fragment(&super::lines(&items)),
+        risk: Risk::new(Level::Low, "the device nodes the service asked for"),
+        why: format!("fixes {label}: {}", grants.iter().map(|g| g.why.clone()).collect::<Vec<_>>().join("; ")),
+        items,
     }
 }
 
@@ -175,7 +197,7 @@ fn section(lines: &[&str], name: &str) -> Result<Section> {
     for (i, raw) in lines.iter().enumerate() {
         let l = raw.trim();
         if l.starts_with('[') && l.ends_with(']') {
-            current = l[1..l.len() - 1].to_owned();
+            l[1..l.len() - 1].clone_into(&mut current);
             if current == name {
                 if out.header.is_some() {
                     bail!("line {}: a second [{name}] section", i + 1);
@@ -270,19 +292,16 @@ fn patch(lines: &[String], policy: &Policy) -> Result<Rendered> {
         }
     }
     if !appended.is_empty() {
-        match s.header {
-            Some(_) => {
-                let at = s.last + 1;
-                match edits.iter_mut().find(|e| e.at == at && e.remove == 0) {
-                    Some(e) => e.insert.extend(appended),
-                    None => edits.push(Edit::insert(at, appended)),
-                }
+        if s.header.is_some() {
+            let at = s.last + 1;
+            match edits.iter_mut().find(|e| e.at == at && e.remove == 0) {
+                Some(e) => e.insert.extend(appended),
+                None => edits.push(Edit::insert(at, appended)),
             }
-            None => {
-                let mut block = vec![String::new(), "[Service]".to_owned()];
-                block.extend(appended);
-                edits.push(Edit::insert(text_lines.len(), block));
-            }
+        } else {
+            let mut block = vec![String::new(), "[Service]".to_owned()];
+            block.extend(appended);
+            edits.push(Edit::insert(text_lines.len(), block));
         }
     }
     if edits.is_empty() {

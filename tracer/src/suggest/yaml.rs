@@ -165,9 +165,9 @@ fn render(item: &str, quoting: Quoting) -> String {
     }
 }
 
-/// Edits that append `items` to the list at `parent` + `key`, creating the key (after the
-/// sibling `after`, when present) or the parent mapping (after the top-level key `top_after`) when
-/// missing. `new_block` is the text of a top-level mapping holding the list, for that last case.
+/// Edits that append `items` (unquoted values) to the list at `parent` + `key`, creating the key
+/// (after the sibling `after`, when present) or the one-level parent mapping (after the top-level
+/// key `top_after`, else at the end) when missing.
 pub fn list_append(text: &str, parent: &[&str], key: &str, items: &[String], after: Option<&str>, top_after: &str) -> Result<Vec<Edit>> {
     if items.is_empty() {
         return Ok(Vec::new());
@@ -246,7 +246,7 @@ fn append_to_existing(doc: &Doc<'_>, k: Key, key: &str, items: &[String]) -> Res
     }
     let rendered: Vec<String> = items.iter().map(|i| render(i, Quoting::Plain)).collect();
     if value == "null" || value == "~" {
-        let head = &full[..full.find(':').unwrap_or(0) + 1];
+        let head = &full[..=full.find(':').unwrap_or(0)];
         let tail = if comment.is_empty() { String::new() } else { format!(" {comment}") };
         return Ok(vec![Edit::replace(k.line, vec![format!("{head} [{}]{tail}", rendered.join(", "))])]);
     }
