@@ -217,6 +217,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
+    if !matches!(cli.command, Command::Run(_) | Command::Watch(_)) {
+        crate::out::default_sigpipe();
+    }
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => commands::run::run(args).await,

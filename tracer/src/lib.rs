@@ -18,6 +18,7 @@ pub mod loader;
 pub mod markdown;
 pub mod model;
 pub mod names;
+pub mod out;
 pub mod procinfo;
 pub mod render;
 pub mod suggest;

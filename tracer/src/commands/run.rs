@@ -104,6 +104,9 @@ pub async fn run(mut args: RunArgs) -> Result<u8> {
         settings.errnos = errnos;
     }
     let clock = Clock::start();
+    // Handlers first, so a signal while the programs load is not fatal.
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
     let mut session = Session::start(&settings, &args.output, clock)?;
 
     let held = child::spawn_held(&program, &args.command, user)?;
@@ -124,9 +127,7 @@ pub async fn run(mut args: RunArgs) -> Result<u8> {
     std::thread::spawn(move || {
         let _ = tx.send(child::wait(pid));
     });
-    let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
-    let mut sigint = signal(SignalKind::interrupt())?;
     let mut interrupts = 0;
     let status = loop {
         tokio::select! {

@@ -183,7 +183,7 @@ impl Session {
         let text = serde_json::to_string(&line)?;
         match self.events.as_mut() {
             Some(EventsOut::File(f)) => writeln!(f, "{text}")?,
-            Some(EventsOut::Stdout) => println!("{text}"),
+            Some(EventsOut::Stdout) => crate::out::line(&text),
             None => {}
         }
         Ok(())
@@ -226,7 +226,7 @@ pub fn emit(report: &Report, output: &OutputArgs) -> Result<()> {
         std::fs::write(path, text + "\n").with_context(|| format!("writing the report {}", path.display()))?;
     }
     if output.json {
-        println!("{}", serde_json::to_string_pretty(report)?);
+        crate::out::line(&serde_json::to_string_pretty(report)?);
     } else {
         eprint!("{}", crate::render::summary(report));
     }

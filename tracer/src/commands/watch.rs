@@ -44,6 +44,9 @@ pub async fn watch(args: WatchArgs) -> Result<u8> {
         settings.errnos = errnos;
     }
     let clock = Clock::start();
+    // Handlers first: a Ctrl-C while the programs load still ends with a summary.
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
     let mut session = Session::start(&settings, &args.output, clock)?;
     let mut pidfd = None;
     if let Some(pid) = args.pid {
@@ -61,24 +64,23 @@ pub async fn watch(args: WatchArgs) -> Result<u8> {
             bail!("no process {pid}");
         }
     }
+    eprintln!("denytrace: watching {} (Ctrl-C or SIGTERM to stop)", describe_target(&target));
     let live_json = args.output.json;
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sigint = signal(SignalKind::interrupt())?;
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     let print = |c: &crate::collect::Collector, u: Update| match u {
         Update::NewDenial(i) => {
             let e = c.entry(i);
             if live_json {
-                println!("{}", serde_json::to_string(e).unwrap_or_default());
+                crate::out::line(&serde_json::to_string(e).unwrap_or_default());
             } else {
-                println!("{}", render::line(e));
+                crate::out::line(&render::line(e));
             }
         }
         Update::Exit(i) => {
             if let Some(f) = c.fates.exits.get(i) {
                 if let Some(by) = &f.killed_by {
                     if !live_json {
-                        println!("died: {} (pid {}): {}", f.comm.term(), f.pid, crate::text::prose(by));
+                        crate::out::line(&format!("died: {} (pid {}): {}", f.comm.term(), f.pid, crate::text::prose(by)));
                     }
                 }
             }
@@ -120,4 +122,12 @@ fn pidfd_open(pid: u32) -> Option<OwnedFd> {
     let fd = i32::try_from(fd).ok().filter(|fd| *fd >= 0)?;
     // SAFETY: a fresh descriptor we own.
     Some(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn describe_target(t: &Target) -> String {
+    match (t.pid, &t.cgroup) {
+        (Some(pid), _) => format!("pid {pid} and its descendants"),
+        (None, Some(cg)) => format!("cgroup {}", cg.term()),
+        _ => "every process".to_owned(),
+    }
 }
