@@ -39,12 +39,13 @@ fn landlock_abi() -> i64 {
     unsafe { libc::syscall(libc::SYS_landlock_create_ruleset, std::ptr::null::<u8>(), 0usize, 1u32) }
 }
 
-/// `dt-landlock` granting /dev/null and the system directories, running `dt-workload openpty`:
+/// `dt-landlock` granting /dev/null, /proc and the system directories, running `dt-workload openpty`:
 /// opening /dev/ptmx is refused by Landlock (EACCES), and dt-workload exits 1.
 fn pty_in_landlock(dir: &TempDir) -> Vec<String> {
     let landlock = nobody_bin("dt-landlock", dir);
     let workload = nobody_bin("dt-workload", dir);
-    let mut cmd = vec![s(&landlock).to_owned(), "--rw".into(), "/dev/null".into()];
+    // /proc readable: Rust's runtime reads /proc/self/maps at start-up.
+    let mut cmd = vec![s(&landlock).to_owned(), "--rw".into(), "/dev/null".into(), "--ro".into(), "/proc".into()];
     cmd.extend(SYSTEM_RO.iter().map(|a| (*a).to_owned()));
     cmd.extend(["--ro".into(), s(workload.parent().expect("a directory")).to_owned()]);
     cmd.extend(["--".into(), s(&workload).to_owned(), "openpty".into()]);
@@ -239,7 +240,7 @@ fn hostile_file_name_cannot_break_the_table() {
     }
     let tmp = TempDir::new("artifacts-hostile");
     open_dir(&tmp.0);
-    let hostile = tmp.join("a|b`c``\n| x | [l](http://e) <b>*\x1b[31m");
+    let hostile = tmp.join("a|b`c``\n| x | [l](x:y) <b>*\x1b[31m");
     root_secret(&hostile);
     let workload = nobody_bin("dt-workload", &tmp);
     let dir = tmp.join("artifacts");

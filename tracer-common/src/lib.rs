@@ -62,6 +62,8 @@ pub mod denial_flag {
     pub const NO_TASK_SLOT: u32 = 1 << 8;
     /// The small buffer (`sockaddr` / `open_how`) was read.
     pub const BUF_READ: u32 = 1 << 9;
+    /// `rlim_cur`/`rlim_max` hold the limit behind the errno, read in the kernel at the refusal.
+    pub const RLIMIT_READ: u32 = 1 << 10;
 }
 
 /// Indexes of the per-CPU loss counters (`LOSSES` map).
@@ -356,6 +358,11 @@ pub struct Denial {
     pub ngroups: u32,
     /// The first supplementary groups.
     pub groups: [u32; GROUPS_CAP],
+    /// Soft limit of the resource behind the errno (EMFILE: RLIMIT_NOFILE, fork EAGAIN:
+    /// RLIMIT_NPROC, EFBIG: RLIMIT_FSIZE) at the refusal, when [`denial_flag::RLIMIT_READ`].
+    pub rlim_cur: u64,
+    /// Its hard limit.
+    pub rlim_max: u64,
     /// The aggregation key under which later identical denials are counted.
     pub agg: AggKey,
     /// Small user buffer (sockaddr / open_how).
@@ -518,7 +525,7 @@ const _: () = assert!(core::mem::size_of::<AggValue>() == 16);
 const _: () = assert!(core::mem::size_of::<TaskIdentity>() == 40 + 16 + COMM_LEN);
 const _: () = assert!(
     core::mem::size_of::<Denial>()
-        == 16 + 72 + 16 + 48 + 16 + 12 + 4 + 8 + 8 + 4 * GROUPS_CAP + 32 + BUF_CAP + PATH0_CAP + PATH1_CAP
+        == 16 + 72 + 16 + 48 + 16 + 12 + 4 + 8 + 8 + 4 * GROUPS_CAP + 16 + 32 + BUF_CAP + PATH0_CAP + PATH1_CAP
 );
 const _: () = assert!(core::mem::size_of::<Exec>() == 16 + 72 + EXEC_CAP);
 const _: () = assert!(core::mem::size_of::<Exit>() == 16 + 72);

@@ -313,6 +313,14 @@ fn syscall_args(regs: u64, off: &KernelOffsets) -> [u64; 6] {
     args
 }
 
+/// Argument register `index` (< 6) of the syscall in flight; only the ones naming the object are
+/// read before the aggregation lookup, the six for the record of a first denial.
+#[inline(always)]
+fn syscall_arg(regs: u64, off: &KernelOffsets, index: u8) -> u64 {
+    let i = index as usize;
+    if i < 6 { kread(regs, off.regs_args[i]).unwrap_or(0) } else { 0 }
+}
+
 /// Zeroes a buffer with word stores (volatile, so LLVM emits no `memset` call, which eBPF lacks).
 #[inline(always)]
 fn zero<const N: usize>(bytes: &mut [u8; N]) {
@@ -351,7 +359,14 @@ fn fnv1a<const N: usize>(mut hash: u64, bytes: &[u8; N], len: u16) -> u64 {
 /// `truncated` or `fault` flag to `flags` when that happened. The outputs are in the scratch
 /// record: see [`emit_denial`].
 #[inline(always)]
-fn read_user_path(ptr: u64, dst: &mut [u8], len_out: &mut u16, flags: &mut u32, truncated: u32, fault: u32) {
+fn read_user_path(
+    ptr: u64,
+    dst: &mut [u8],
+    len_out: &mut u16,
+    flags: &mut u32,
+    truncated: u32,
+    fault: u32,
+) {
     if ptr == 0 {
         return;
     }
@@ -564,10 +579,10 @@ fn read_ns_and_groups(event: &mut Denial, off: &KernelOffsets) {
 
 /// Counts a refused syscall, and sends the first of each kind to user space.
 ///
-/// The object (paths, small buffer) is read and hashed first, so that a repeat (the common case in
-/// a storm of identical denials) costs those reads and one `AGG` lookup with an atomic add; only
-/// the first of its kind reads the task's identity, credentials, sandbox state and groups, and
-/// crosses the ring buffer.
+/// The object (paths, small buffer, through only the argument registers naming it) is read and
+/// hashed first, so that a repeat (the common case in a storm of identical denials) costs those
+/// reads and one `AGG` lookup with an atomic add; only the first of its kind reads the task's
+/// identity, credentials, sandbox state and groups, and crosses the ring buffer.
 ///
 /// Values that differ from path to path (flags, lengths) are kept in the scratch record (map
 /// memory, which the verifier does not track) rather than in registers, so the verifier's states
@@ -585,7 +600,6 @@ fn emit_denial(regs: u64, nr: i64, ret: i64, flags: u32, failed_caps: u64, spec:
     event.flags = flags;
     event.nr = nr;
     event.ret = ret;
-    event.args = syscall_args(regs, off);
     event.path0_len = 0;
     event.path1_len = 0;
     event.buf_len = 0;
@@ -594,22 +608,36 @@ fn emit_denial(regs: u64, nr: i64, ret: i64, flags: u32, failed_caps: u64, spec:
     zero(&mut event.path1);
     zero(&mut event.buf);
     if (spec.path0_arg as usize) < 6 {
-        let ptr = event.args[spec.path0_arg as usize];
-        read_user_path(ptr, &mut event.path0, &mut event.path0_len, &mut event.flags, denial_flag::PATH0_TRUNCATED, denial_flag::PATH0_FAULT);
+        let ptr = syscall_arg(regs, off, spec.path0_arg);
+        read_user_path(
+            ptr,
+            &mut event.path0,
+            &mut event.path0_len,
+            &mut event.flags,
+            denial_flag::PATH0_TRUNCATED,
+            denial_flag::PATH0_FAULT,
+        );
     }
     if (spec.path1_arg as usize) < 6 {
-        let ptr = event.args[spec.path1_arg as usize];
-        read_user_path(ptr, &mut event.path1, &mut event.path1_len, &mut event.flags, denial_flag::PATH1_TRUNCATED, denial_flag::PATH1_FAULT);
+        let ptr = syscall_arg(regs, off, spec.path1_arg);
+        read_user_path(
+            ptr,
+            &mut event.path1,
+            &mut event.path1_len,
+            &mut event.flags,
+            denial_flag::PATH1_TRUNCATED,
+            denial_flag::PATH1_FAULT,
+        );
     }
     if (spec.buf_arg as usize) < 6 {
         let mut len = BUF_CAP as u64;
         if (spec.buf_len_arg as usize) < 6 && spec.buf_len_arg != NO_ARG {
-            let wanted = event.args[spec.buf_len_arg as usize];
+            let wanted = syscall_arg(regs, off, spec.buf_len_arg);
             if wanted < len {
                 len = wanted;
             }
         }
-        let ptr = event.args[spec.buf_arg as usize];
+        let ptr = syscall_arg(regs, off, spec.buf_arg);
         if ptr != 0 && len > 0 && len <= BUF_CAP as u64 {
             // SAFETY: fault-handled copy of at most BUF_CAP bytes into the scratch record.
             if unsafe { bpf_probe_read_user_buf(ptr as *const u8, &mut event.buf[..len as usize]) }
@@ -644,6 +672,7 @@ fn emit_denial(regs: u64, nr: i64, ret: i64, flags: u32, failed_caps: u64, spec:
     }
     // The first of its kind: the rest of the record.
     event.kind = kind::DENIAL;
+    event.args = syscall_args(regs, off);
     current_identity(&mut event.task);
     event.failed_caps = failed_caps;
     event.seccomp_mode = if off.valid & offset_valid::SECCOMP_MODE != 0 {
@@ -662,6 +691,24 @@ fn emit_denial(regs: u64, nr: i64, ret: i64, flags: u32, failed_caps: u64, spec:
         event.landlock_handled_fs = 0;
     }
     read_ns_and_groups(event, off);
+    // The limit behind the errno, read now: the process may be gone before anyone looks.
+    let resource: u32 = match -ret {
+        24 => 7,  // EMFILE: RLIMIT_NOFILE
+        11 => 6,  // EAGAIN (fork-like only reach here): RLIMIT_NPROC
+        27 => 1,  // EFBIG: RLIMIT_FSIZE
+        _ => u32::MAX,
+    };
+    event.rlim_cur = u64::MAX;
+    event.rlim_max = u64::MAX;
+    if resource != u32::MAX && off.valid & offset_valid::RLIMITS != 0 {
+        let signal: u64 = kread(current_task(), off.task_signal).unwrap_or(0);
+        let rlim = off.signal_rlim + resource * 16;
+        if let (Some(cur), Some(max)) = (kread::<u64>(signal, rlim), kread::<u64>(signal, rlim + 8)) {
+            event.rlim_cur = cur;
+            event.rlim_max = max;
+            event.flags |= denial_flag::RLIMIT_READ;
+        }
+    }
     event.agg = key;
     // BPF_NOEXIST: if another CPU inserted the same key meanwhile, count there instead.
     let aggregated = match AGG.insert(&key, &AggValue { count: 1, last_ns: now }, 1) {

@@ -109,7 +109,13 @@ impl Artifacts {
             match args.output.events.as_deref() {
                 Some("-") | None => self.put(EVENTS, events_from_report(report)?.as_bytes())?,
                 Some(path) => {
-                    fs::copy(path, self.dir.join(EVENTS)).with_context(|| format!("copying the events file {path}"))?;
+                    let target = self.dir.join(EVENTS);
+                    // `--events DIR/events.jsonl` is already in place (copying a file onto itself
+                    // would empty it).
+                    let same = fs::canonicalize(path).ok().zip(fs::canonicalize(&target).ok()).is_some_and(|(a, b)| a == b);
+                    if !same {
+                        fs::copy(path, &target).with_context(|| format!("copying the events file {path}"))?;
+                    }
                 }
             }
         }

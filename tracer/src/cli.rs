@@ -65,6 +65,8 @@ pub enum Command {
     /// Re-render a saved JSON report (human, Markdown or JSON).
     Report(ReportArgs),
     /// Show the denials that appeared or disappeared between two saved reports.
+    ///
+    /// Exit codes, like diff(1): 0 nothing changed, 1 something did, 125 a report is unreadable.
     Diff(DiffArgs),
     /// Print the minimal policy change that would allow each denial of a saved report.
     Suggest(SuggestArgs),
@@ -195,6 +197,14 @@ pub struct DoctorArgs {
 /// Parses the command line and runs it; returns the process exit code.
 #[must_use]
 pub fn main() -> ExitCode {
+    // Before anything reads the command line or the environment, which the invoking user chose.
+    if is_setuid() {
+        eprintln!(
+            "denytrace: refusing to run setuid, setgid or with file capabilities: it would let any \
+             user trace every process; run it as root instead"
+        );
+        return ExitCode::from(EXIT_FAILURE);
+    }
     let cli = Cli::parse();
     let filter = match cli.verbose {
         0 => "warn",
@@ -206,10 +216,6 @@ pub fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .without_time()
         .init();
-    if is_setuid() {
-        eprintln!("denytrace: refusing to run setuid or setgid: run it as root instead");
-        return ExitCode::from(EXIT_FAILURE);
-    }
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(err) => {
@@ -240,7 +246,13 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Whether this process gained privileges at exec: a set-user-ID or set-group-ID binary, or file
+/// capabilities (the kernel then sets `AT_SECURE`).
 fn is_setuid() -> bool {
     // SAFETY: these getters have no preconditions.
-    unsafe { libc::getuid() != libc::geteuid() || libc::getgid() != libc::getegid() }
+    unsafe {
+        libc::getuid() != libc::geteuid()
+            || libc::getgid() != libc::getegid()
+            || libc::getauxval(libc::AT_SECURE) != 0
+    }
 }

@@ -165,7 +165,9 @@ impl Collector {
             self.last_ns[i] = self.last_ns[i].max(d.ts_ns);
             return Update::Repeat(i);
         }
-        let cgroup = attribution::snapshot::cgroup_v2(d.task.pid, self.context.snapshot(d.task.pid)).map(|(path, _)| path);
+        let cgroup = attribution::snapshot::cgroup_v2(d.task.pid, self.context.snapshot(d.task.pid))
+            .map(|(path, _)| path.into_bytes())
+            .or_else(|| procinfo::cgroup_v2_bytes(d.task.pid));
         let cause = attribution::explain(d, &paths, &self.context, &self.clock);
         let entry = DenialEntry {
             count: 1,

@@ -163,7 +163,7 @@ pub fn open_flags(d: &Denial) -> Option<u64> {
 
 /// The report's process description from a record's identity.
 #[must_use]
-pub fn process(id: &TaskIdentity, exe: Option<&[u8]>, cgroup: Option<&str>) -> Process {
+pub fn process(id: &TaskIdentity, exe: Option<&[u8]>, cgroup: Option<&[u8]>) -> Process {
     Process {
         pid: id.pid,
         tid: id.tid,
@@ -175,6 +175,6 @@ pub fn process(id: &TaskIdentity, exe: Option<&[u8]>, cgroup: Option<&str>) -> P
         euid: id.euid,
         fsuid: id.fsuid,
         fsgid: id.fsgid,
-        cgroup: Some(cgroup.map_or_else(|| Text::Utf8(format!("id:{}", id.cgroup_id)), Text::from)),
+        cgroup: Some(cgroup.map_or_else(|| Text::Utf8(format!("id:{}", id.cgroup_id)), Text::from_bytes)),
     }
 }

@@ -43,10 +43,10 @@ pub struct Settings {
     /// Errnos reported from fork-like syscalls only.
     pub fork_errnos: Vec<i32>,
     /// Ring buffer size in bytes (a power of two multiple of the page size). The default, 4 MiB,
-    /// holds about 3,400 first-of-a-kind denial records (1.2 KiB each) or 12,000 exec/exit records
-    /// waiting for the consumer; user space maps it twice (wrap-around), so it counts 8 MiB in
-    /// denytrace's RSS. Identical denials never cross it (they are counted in `AGG`), and what does
-    /// not fit is counted in `LOSSES`, never silently dropped. See docs/performance.md.
+    /// holds about 3,800 first-of-a-kind denial records (1,104 bytes each) or 12,000 exec/exit
+    /// records waiting for the consumer; user space maps it twice (for wrap-around), so it counts
+    /// 8 MiB in denytrace's RSS. Identical denials never cross it (they are counted in `AGG`), and
+    /// what does not fit is counted in `LOSSES`, never silently dropped. See docs/performance.md.
     pub ring_bytes: u32,
     /// Distinct denials counted in the kernel.
     pub agg_entries: u32,
@@ -157,6 +157,20 @@ fn pid_max() -> u32 {
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(1 << 22)
+}
+
+/// Loads (verifies) one program, logging at debug level how long the verifier took and how many
+/// instructions it verified: its work is most of the start-up time.
+fn load_timed(program: &mut RawTracePoint, name: &str) -> Result<()> {
+    let started = std::time::Instant::now();
+    program.load()?;
+    let verified = program.info().ok().and_then(|i| i.verified_instruction_count());
+    tracing::debug!(
+        "program {name} loaded in {:.1} ms ({} instructions verified)",
+        started.elapsed().as_secs_f64() * 1e3,
+        verified.map_or_else(|| "?".to_owned(), |n| n.to_string())
+    );
+    Ok(())
 }
 
 impl Tracer {
@@ -271,19 +285,8 @@ impl Tracer {
                 .program_mut(hook.program)
                 .ok_or_else(|| anyhow!("program {} missing from the object", hook.program))?
                 .try_into()?;
-            let started = std::time::Instant::now();
-            let loaded = program.load().map_err(anyhow::Error::from);
-            if loaded.is_ok() {
-                // The verifier's work is most of the start-up time: keep an eye on it.
-                let verified = program.info().ok().and_then(|i| i.verified_instruction_count());
-                tracing::debug!(
-                    "program {} loaded in {:.1} ms ({} instructions verified)",
-                    hook.program,
-                    started.elapsed().as_secs_f64() * 1e3,
-                    verified.map_or_else(|| "?".to_owned(), |n| n.to_string())
-                );
-            }
-            let attached = loaded.and_then(|()| program.attach(hook.tracepoint).map_err(anyhow::Error::from));
+            let attached = load_timed(program, hook.program)
+                .and_then(|()| program.attach(hook.tracepoint).map_err(anyhow::Error::from));
             match attached {
                 Ok(_link) => mechanisms.push(Mechanism {
                     name: format!("raw_tracepoint:{}", hook.tracepoint),

@@ -67,7 +67,10 @@ fn code_span(s: &str, cell: bool) -> String {
     let body = if cell { s.replace('|', "\\|") } else { s.to_owned() };
     // A leading or trailing backtick (or space) needs a space between it and the fence; CommonMark
     // strips one space on each side.
-    let pad = if s.starts_with(['`', ' ']) || s.ends_with(['`', ' ']) || s.is_empty() { " " } else { "" };
+    if s.is_empty() {
+        return format!("{fence} {fence}");
+    }
+    let pad = if s.starts_with(['`', ' ']) || s.ends_with(['`', ' ']) { " " } else { "" };
     format!("{fence}{pad}{body}{pad}{fence}")
 }
 
@@ -133,8 +136,15 @@ fn command(r: &Report) -> String {
             (None, Some(cg)) => format!("cgroup {}", code(&name(cg))),
             _ => "all processes".to_owned(),
         },
-        |c| code(&c.iter().map(Text::term).collect::<Vec<_>>().join(" ")),
+        |c| code(&c.iter().map(|a| shell_word(&a.term())).collect::<Vec<_>>().join(" ")),
     )
+}
+
+/// A command-line word as a shell would need it: as is when plain, else in single quotes.
+fn shell_word(w: &str) -> String {
+    let plain = !w.is_empty()
+        && w.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | '=' | ':' | ',' | '+' | '@' | '%'));
+    if plain { w.to_owned() } else { format!("'{}'", w.replace('\'', "'\\''")) }
 }
 
 /// How the command ended, in words.
@@ -289,6 +299,12 @@ fn suggestions(out: &mut String, r: &Report) {
     }
 }
 
+/// Who killed a process, without the signal's name that the previous cell already shows.
+fn killed_by(p: &crate::model::ProcessFate) -> &str {
+    let by = p.killed_by.as_deref().unwrap_or("-");
+    p.signal.as_deref().and_then(|sig| by.strip_prefix(sig)).and_then(|rest| rest.strip_prefix(": ")).unwrap_or(by)
+}
+
 fn deaths(out: &mut String, r: &Report) {
     let _ = writeln!(out, "## Processes that died\n");
     let died: Vec<_> = r.processes.iter().filter(|p| p.signal.is_some()).collect();
@@ -306,7 +322,7 @@ fn deaths(out: &mut String, r: &Report) {
             p.exe.as_ref().map_or_else(String::new, |x| format!(" {}", code_cell(&name(x)))),
             p.pid,
             escape(&term_str(p.signal.as_deref().unwrap_or("-"))),
-            escape(&prose(p.killed_by.as_deref().unwrap_or("-"))),
+            escape(&prose(killed_by(p))),
             p.t_ms
         );
     }
@@ -377,6 +393,14 @@ mod tests {
         assert_eq!(escape("a|b*c_<x>[l](u)`&#"), "a\\|b\\*c\\_\\<x\\>\\[l\\](u)\\`\\&\\#");
         assert_eq!(escape("write_file _x_ a__b"), "write_file \\_x\\_ a\\_\\_b");
         assert_eq!(escape(&term(b"x\n| y \x1b[1m")), "x\\\\x0a\\| y \\\\x1b\\[1m");
+    }
+
+    #[test]
+    fn command_words_are_quoted_when_needed() {
+        assert_eq!(shell_word("/usr/bin/python3"), "/usr/bin/python3");
+        assert_eq!(shell_word("import os; os.openpty()"), "'import os; os.openpty()'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word(""), "''");
     }
 
     #[test]

@@ -137,11 +137,18 @@ pub fn parse_limit(text: &str, label: &str) -> Option<Limit> {
     Some(Limit { soft: parse(fields.next())?, hard: parse(fields.next())? })
 }
 
-/// The process's cgroup v2 path (the `0::` line of `/proc/PID/cgroup`).
+/// The process's cgroup v2 path (the `0::` line of `/proc/PID/cgroup`), when it is UTF-8.
 #[must_use]
 pub fn cgroup_v2(pid: u32) -> Option<String> {
-    let text = fs::read_to_string(proc_path(pid, "cgroup")).ok()?;
-    text.lines().find_map(|l| l.strip_prefix("0::")).map(str::to_owned)
+    String::from_utf8(cgroup_v2_bytes(pid)?).ok()
+}
+
+/// The process's cgroup v2 path as bytes: cgroup names are chosen by whoever may create cgroups
+/// (a delegated sandbox too) and need not be UTF-8.
+#[must_use]
+pub fn cgroup_v2_bytes(pid: u32) -> Option<Vec<u8>> {
+    let raw = fs::read(proc_path(pid, "cgroup")).ok()?;
+    raw.split(|&b| b == b'\n').find_map(|l| l.strip_prefix(b"0::")).map(<[u8]>::to_vec)
 }
 
 /// The process's cgroup v1 path for a controller (`devices`, `pids`, `memory`).

@@ -359,7 +359,7 @@ fn workloads(tools: &Tools, scratch: &Scratch, getppid: u64, opens: u64) -> Vec<
             expected_denials: Some((scratch.secret.clone(), opens)),
         },
         Workload {
-            name: "tar include+doc | wc".into(),
+            name: "tar /usr/include, /usr/share/doc to wc".into(),
             argv: ["sh", "-c", "tar cf - /usr/include /usr/share/doc 2>/dev/null | wc -c"].map(os).to_vec(),
             loop_syscalls: None,
             realistic: true,
@@ -393,14 +393,16 @@ fn workloads(tools: &Tools, scratch: &Scratch, getppid: u64, opens: u64) -> Vec<
 /// Lines of a child's stream, each with the moment it was read.
 type Lines = mpsc::Receiver<(Instant, String)>;
 
+/// Reads `stream` to its end on a thread of its own.
 fn read_lines(stream: impl Read + Send + 'static) -> Lines {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
-        for line in BufReader::new(stream).lines() {
+        for line in BufReader::new(stream).split(b'\n') {
             let Ok(line) = line else { break };
-            if tx.send((Instant::now(), line)).is_err() {
-                break;
-            }
+            let line = String::from_utf8_lossy(&line).into_owned();
+            // Once nobody listens, keep reading anyway: a writer whose pipe closed would get
+            // EPIPE (and Rust's eprintln! panics on that).
+            let _ = tx.send((Instant::now(), line));
         }
     });
     rx
@@ -442,6 +444,11 @@ fn die_with_parent(cmd: &mut Command) {
 /// Waits for `child` with a time limit, returning its raw wait status and resource usage (its own
 /// and that of the children it reaped).
 fn wait_rusage(child: &mut Child, limit: Duration) -> Result<(i32, libc::rusage)> {
+    wait_sampling(child, limit, &mut || {})
+}
+
+/// [`wait_rusage`], calling `sample` every few milliseconds while the child runs.
+fn wait_sampling(child: &mut Child, limit: Duration, sample: &mut dyn FnMut()) -> Result<(i32, libc::rusage)> {
     let pid = i32::try_from(child.id())?;
     let deadline = Instant::now() + limit;
     loop {
@@ -460,6 +467,7 @@ fn wait_rusage(child: &mut Child, limit: Duration) -> Result<(i32, libc::rusage)
             signal(child, libc::SIGKILL);
             bail!("pid {pid} did not exit within {} s and was killed", limit.as_secs());
         }
+        sample();
         thread::sleep(Duration::from_millis(2));
     }
 }
@@ -545,8 +553,6 @@ fn start_config(tools: &Tools, config: Config, other: &Path) -> Result<Guard> {
                 thread::sleep(Duration::from_millis(5));
             }
             thread::sleep(Duration::from_millis(100));
-            // Keep draining its output (it prints the map at the end).
-            thread::spawn(move || for _ in lines {});
             Ok(Guard::Daemon { child, name: "bpftrace", stop_signal: libc::SIGINT })
         }
     }
@@ -800,16 +806,45 @@ fn storm_run(tools: &Tools, scratch: &Scratch) -> Result<Storm> {
     die_with_parent(&mut cmd);
     let t0 = Instant::now();
     let mut child = cmd.spawn().context("starting the storm")?;
-    let (status, usage) = wait_rusage(&mut child, STEP_LIMIT)?;
+    // The workload is denytrace's child, so wait4's figures would mix the two (and count the
+    // pre-exec copy of denytrace's memory in the child): sample denytrace's own peak RSS and CPU
+    // time from /proc instead. The last sample misses at most the final few milliseconds.
+    let (status_path, stat_path) = (format!("/proc/{}/status", child.id()), format!("/proc/{}/stat", child.id()));
+    let (mut hwm_kib, mut cpu_ticks) = (0i64, 0u64);
+    let (status, _) = wait_sampling(&mut child, STEP_LIMIT, &mut || {
+        if let Some(kib) = fs::read_to_string(&status_path).ok().and_then(|s| vm_hwm_kib(&s)) {
+            hwm_kib = hwm_kib.max(kib);
+        }
+        if let Some(ticks) = fs::read_to_string(&stat_path).ok().and_then(|s| own_cpu_ticks(&s)) {
+            cpu_ticks = cpu_ticks.max(ticks);
+        }
+    })?;
     let wall = t0.elapsed().as_secs_f64();
     if exit_code(status) != Some(0) {
         bail!("the storm under denytrace run failed (wait status {status:#x})");
     }
     let mut storm = Storm::from_report("denytrace run --user 65534", &report, &scratch.secret)?;
     storm.wall_s = wall;
-    // The workload is denytrace's child: this peak is the larger of the two (dt-workload's is ~2 MiB).
-    storm.peak_rss_kib = usage.ru_maxrss;
+    storm.peak_rss_kib = hwm_kib;
+    // SAFETY: sysconf without side effects.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1);
+    storm.cpu_s = Some(float(cpu_ticks) / float(hz));
     Ok(storm)
+}
+
+/// `VmHWM` (peak RSS) in KiB from /proc/PID/status.
+fn vm_hwm_kib(status: &str) -> Option<i64> {
+    status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.split_whitespace().next()?.parse().ok()
+}
+
+/// utime + stime (clock ticks) of the process itself from /proc/PID/stat (fields 14 and 15,
+/// counted after the parenthesised command name, which may contain spaces).
+fn own_cpu_ticks(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
 }
 
 /// The storm in a cgroup watched by `denytrace watch --cgroup`: denytrace's own CPU time and peak
@@ -834,7 +869,6 @@ fn storm_watch(tools: &Tools, scratch: &Scratch, cgroup: &Path) -> Result<Storm>
         let _ = watcher.wait();
         bail!("denytrace watch did not attach: {e:#}");
     }
-    thread::spawn(move || for _ in lines {});
     let procs = cstring(cgroup.join("cgroup.procs").as_os_str())?;
     let mut storm = Command::new("setpriv");
     storm
@@ -1057,15 +1091,16 @@ fn render(input: &RenderInput<'_>) -> String {
     let _ = writeln!(out, "| how | counted | lost | records | wall | denytrace CPU | peak RSS |");
     let _ = writeln!(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for s in storms {
-        let cpu = s.cpu_s.map_or_else(|| "(with the workload's)".to_owned(), |c| format!("{c:.2} s ({:.0}% of a core)", c / s.wall_s * 100.0));
+        let cpu = s.cpu_s.unwrap_or(f64::NAN);
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {:.2} s | {cpu} | {:.1} MiB |",
+            "| {} | {} | {} | {} | {:.2} s | {cpu:.2} s ({:.0}% of a core) | {:.1} MiB |",
             s.how,
             s.counted,
             s.lost,
             s.records,
             s.wall_s,
+            cpu / s.wall_s * 100.0,
             float(s.peak_rss_kib) / 1024.0
         );
         targets.push(Target {
@@ -1073,18 +1108,15 @@ fn render(input: &RenderInput<'_>) -> String {
             measured: format!("{} counted, {} lost (losses {})", s.counted, s.lost, s.losses),
             met: s.exact(),
         });
-    }
-    if let Some(watch) = storms.iter().find(|s| s.cpu_s.is_some()) {
-        let cpu = watch.cpu_s.unwrap_or(0.0);
         targets.push(Target {
-            what: "denytrace's own CPU during the storm under one core".into(),
-            measured: format!("{cpu:.2} s in {:.2} s", watch.wall_s),
-            met: cpu < watch.wall_s,
+            what: format!("storm under {}: denytrace's own CPU under one core", s.how),
+            measured: format!("{cpu:.2} s in {:.2} s", s.wall_s),
+            met: cpu < s.wall_s,
         });
         targets.push(Target {
-            what: "peak RSS of denytrace during the storm at most 32 MiB".into(),
-            measured: format!("{:.1} MiB", float(watch.peak_rss_kib) / 1024.0),
-            met: watch.peak_rss_kib <= 32 * 1024,
+            what: format!("storm under {}: peak RSS of denytrace at most 32 MiB", s.how),
+            measured: format!("{:.1} MiB", float(s.peak_rss_kib) / 1024.0),
+            met: s.peak_rss_kib <= 32 * 1024,
         });
     }
 

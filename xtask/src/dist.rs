@@ -15,6 +15,9 @@
 //!   the static libc). The file runs anywhere, but glibc's user database lookups (`run --user
 //!   NAME`) need the same glibc's NSS modules at run time: use a numeric `--user UID[:GID]` then.
 //!
+//! `musl-build-std` also links a few C definitions that Debian's musl 1.2.3 and Debian's LLVM
+//! libunwind lack (see [`MUSL_COMPAT_C`]).
+//!
 //! The file goes to `target/dist/denytrace` (or `--out DIR`), with `denytrace.sha256` beside it.
 //! The build uses its own target directory (`target/dist-build`), so the flags of a static build
 //! never invalidate the ordinary debug build.
@@ -45,7 +48,7 @@ const MUSL_PACKAGES: &[&str] = &["musl-tools", "libunwind-14-dev"];
 /// C definitions that `musl-build-std` links in: Debian's musl 1.2.3 has no `statx` wrapper (musl
 /// 1.2.5 added it; the `libc` crate declares it), and Debian's LLVM libunwind was built against
 /// glibc with `_FORTIFY_SOURCE`, so its error messages call glibc's `__fprintf_chk`.
-const MUSL_COMPAT_C: &str = r#"/* Written by `cargo xtask dist` (way musl-build-std); see xtask/src/dist.rs. */
+const MUSL_COMPAT_C: &str = r"/* Written by `cargo xtask dist` (way musl-build-std); see xtask/src/dist.rs. */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,7 +69,7 @@ int __fprintf_chk(FILE *stream, int flag, const char *format, ...) {
     va_end(ap);
     return n;
 }
-"#;
+";
 /// The environment variable that forces a way.
 const FORCE_VAR: &str = "DENYTRACE_DIST_WAY";
 
@@ -99,12 +102,17 @@ impl DistWay {
 
 pub fn run(out: Option<&Path>) -> Result<()> {
     let env = setup::run()?;
+    build_checked(&env, out)
+}
+
+/// Builds, checks and writes the file (set-up already done).
+pub fn build_checked(env: &EbpfEnv, out: Option<&Path>) -> Result<()> {
     let out_dir = out.map_or_else(|| workspace::target_dir().join("dist"), Path::to_path_buf);
-    let ebpf_way = crate::envfile::way_of(&env);
+    let ebpf_way = crate::envfile::way_of(env);
     let mut apt = Apt::default();
     let way = choose(ebpf_way, &mut apt)?;
     eprintln!("dist: way `{}` (target {})", way.name(), way.target());
-    let built = build(way, ebpf_way, &env)?;
+    let built = build(way, ebpf_way, env)?;
     fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let file = out_dir.join("denytrace");
     // Replace, never write through: a running copy of the old file stays intact.
@@ -116,7 +124,10 @@ pub fn run(out: Option<&Path>) -> Result<()> {
     fs::rename(&tmp, &file)?;
     check_static(&file)?;
     smoke(&file)?;
-    let sum = Cmd::new("sha256sum").arg("denytrace").current_dir(&out_dir).stdout()?;
+    let sum = Cmd::new("sha256sum")
+        .arg("denytrace")
+        .current_dir(&out_dir)
+        .stdout()?;
     fs::write(out_dir.join("denytrace.sha256"), &sum)?;
     let size = fs::metadata(&file)?.len();
     eprintln!(
@@ -136,7 +147,9 @@ fn choose(ebpf_way: Option<Way>, apt: &mut Apt) -> Result<DistWay> {
         let way = DistWay::ALL
             .into_iter()
             .find(|w| w.name() == value)
-            .with_context(|| format!("{FORCE_VAR}={value}: expected musl, musl-build-std or glibc-static"))?;
+            .with_context(|| {
+                format!("{FORCE_VAR}={value}: expected musl, musl-build-std or glibc-static")
+            })?;
         if way == DistWay::MuslBuildStd {
             build_std_toolchain(ebpf_way)?;
             apt.install(MUSL_PACKAGES)?;
@@ -162,14 +175,20 @@ fn choose(ebpf_way: Option<Way>, apt: &mut Apt) -> Result<DistWay> {
 /// Whether the default toolchain has the standard library for `target`.
 fn has_target_std(target: &str) -> Result<bool> {
     let sysroot = Cmd::new("rustc").args(["--print", "sysroot"]).stdout()?;
-    Ok(Path::new(sysroot.trim()).join("lib/rustlib").join(target).join("lib").is_dir())
+    Ok(Path::new(sysroot.trim())
+        .join("lib/rustlib")
+        .join(target)
+        .join("lib")
+        .is_dir())
 }
 
 /// The rustup toolchain with rust-src that `setup` chose for the eBPF crate.
 fn build_std_toolchain(ebpf_way: Option<Way>) -> Result<&'static str> {
     match ebpf_way {
         Some(way @ (Way::Nightly | Way::Stable)) => Ok(way.toolchain()),
-        Some(Way::Debian) => bail!("the eBPF toolchain is Debian's rustc-web, which has no rust-src"),
+        Some(Way::Debian) => {
+            bail!("the eBPF toolchain is Debian's rustc-web, which has no rust-src")
+        }
         None => bail!("setup saved no eBPF toolchain"),
     }
 }
@@ -178,7 +197,10 @@ fn build_std_toolchain(ebpf_way: Option<Way>) -> Result<&'static str> {
 fn build(way: DistWay, ebpf_way: Option<Way>, env: &EbpfEnv) -> Result<PathBuf> {
     let target_dir = workspace::target_dir().join("dist-build");
     let target = way.target();
-    let rustflags_var = format!("CARGO_TARGET_{}_RUSTFLAGS", target.to_uppercase().replace('-', "_"));
+    let rustflags_var = format!(
+        "CARGO_TARGET_{}_RUSTFLAGS",
+        target.to_uppercase().replace('-', "_")
+    );
     let mut cmd = match way {
         DistWay::Musl | DistWay::GlibcStatic => Cmd::new("cargo"),
         DistWay::MuslBuildStd => {
@@ -188,7 +210,11 @@ fn build(way: DistWay, ebpf_way: Option<Way>, env: &EbpfEnv) -> Result<PathBuf> 
     };
     cmd = cmd.envs(env);
     cmd = match way {
-        DistWay::Musl | DistWay::GlibcStatic => cmd.env(&rustflags_var, "-C target-feature=+crt-static"),
+        // Not a static PIE: no dynamic section at all, which `check_static` can verify.
+        DistWay::Musl | DistWay::GlibcStatic => cmd.env(
+            &rustflags_var,
+            "-C target-feature=+crt-static -C relocation-model=static",
+        ),
         DistWay::MuslBuildStd => {
             let unwind_dir = libunwind_dir()?;
             let compat = musl_compat(&target_dir)?;
@@ -210,12 +236,24 @@ fn build(way: DistWay, ebpf_way: Option<Way>, env: &EbpfEnv) -> Result<PathBuf> 
             c
         }
     };
-    cmd = cmd.args(["build", "--release", "--package", "denytrace", "--bin", "denytrace", "--target", target]);
+    cmd = cmd.args([
+        "build",
+        "--release",
+        "--package",
+        "denytrace",
+        "--bin",
+        "denytrace",
+        "--target",
+        target,
+    ]);
     cmd = cmd.arg("--target-dir").arg(&target_dir);
     if way == DistWay::MuslBuildStd {
         cmd = cmd.args(["-Z", "build-std=std,panic_abort"]);
     }
-    cmd.current_dir(workspace::root()).no_stdin().run().context("building the static denytrace")?;
+    cmd.current_dir(workspace::root())
+        .no_stdin()
+        .run()
+        .context("building the static denytrace")?;
     Ok(target_dir.join(target).join("release").join("denytrace"))
 }
 
@@ -226,7 +264,11 @@ fn musl_compat(target_dir: &Path) -> Result<PathBuf> {
     let source = dir.join("compat.c");
     let object = dir.join("compat.o");
     fs::write(&source, MUSL_COMPAT_C)?;
-    Cmd::new("musl-gcc").args(["-O2", "-c", "-o"]).arg(&object).arg(&source).run()?;
+    Cmd::new("musl-gcc")
+        .args(["-O2", "-c", "-o"])
+        .arg(&object)
+        .arg(&source)
+        .run()?;
     Ok(object)
 }
 
@@ -235,7 +277,10 @@ fn libunwind_dir() -> Result<PathBuf> {
     apt::files(&["libunwind-14-dev"])?
         .into_iter()
         .map(PathBuf::from)
-        .find(|p| p.file_name().is_some_and(|n| n == "libunwind.a") && p.to_string_lossy().contains("/llvm-"))
+        .find(|p| {
+            p.file_name().is_some_and(|n| n == "libunwind.a")
+                && p.to_string_lossy().contains("/llvm-")
+        })
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .context("libunwind-14-dev has no llvm-*/lib/libunwind.a")
 }
@@ -246,8 +291,16 @@ fn check_static(file: &Path) -> Result<()> {
     const PT_DYNAMIC: u32 = 2;
     const PT_INTERP: u32 = 3;
     let bytes = fs::read(file)?;
-    let u16_at = |o: usize| bytes.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
-    let u32_at = |o: usize| bytes.get(o..o + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    let u16_at = |o: usize| {
+        bytes
+            .get(o..o + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
+    let u32_at = |o: usize| {
+        bytes
+            .get(o..o + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
     let u64_at = |o: usize| {
         bytes
             .get(o..o + 8)
@@ -268,7 +321,10 @@ fn check_static(file: &Path) -> Result<()> {
             None => bail!("{}: truncated program headers", file.display()),
         }
     }
-    eprintln!("dist: {}: no interpreter, no dynamic section", workspace::display(file));
+    eprintln!(
+        "dist: {}: no interpreter, no dynamic section",
+        workspace::display(file)
+    );
     Ok(())
 }
 
@@ -291,8 +347,13 @@ fn smoke(file: &Path) -> Result<()> {
         if !version.starts_with("denytrace ") {
             bail!("unexpected --version output {version:?}");
         }
-        alone(&["run", "--", "/bin/true"]).run().context("tracing /bin/true with the dist binary")?;
-        let left: Vec<_> = fs::read_dir(&dir)?.filter_map(Result::ok).map(|e| e.file_name()).collect();
+        alone(&["run", "--", "/bin/true"])
+            .run()
+            .context("tracing /bin/true with the dist binary")?;
+        let left: Vec<_> = fs::read_dir(&dir)?
+            .filter_map(Result::ok)
+            .map(|e| e.file_name())
+            .collect();
         if left.len() != 1 {
             bail!("the dist binary left files beside it: {left:?}");
         }

@@ -36,6 +36,10 @@ const PHASES: &[Phase] = &[
         run: phase_build,
     },
     Phase {
+        name: "dist",
+        run: phase_dist,
+    },
+    Phase {
         name: "cargo test",
         run: phase_cargo_test,
     },
@@ -85,6 +89,11 @@ fn phase_setup(ctx: &mut Ctx) -> Result<()> {
 /// build (it belongs to another package than the tests).
 fn phase_build(ctx: &mut Ctx) -> Result<()> {
     build::cargo_build(&ctx.env, false)
+}
+
+/// The static single-file binary, which tests/tests/dist.rs runs alone from an empty directory.
+fn phase_dist(ctx: &mut Ctx) -> Result<()> {
+    crate::dist::build_checked(&ctx.env, None)
 }
 
 fn phase_cargo_test(ctx: &mut Ctx) -> Result<()> {

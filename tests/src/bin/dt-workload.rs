@@ -29,6 +29,7 @@
 //! | `getppid-loop N` | `getppid` N times (for benchmarks) |
 //! | `fail-open-loop N PATH` | `openat(PATH, O_RDONLY)` N times, expecting failure; prints `ok K` with K the number that failed, exits 0 only if all N failed |
 //! | `sleep MS` | `clock_nanosleep(CLOCK_MONOTONIC)` (through `std::thread::sleep`) |
+//! | `fork-storm N PATH` | N times `fork`, without waiting: child `i` makes `openat(PATH, O_RDONLY)` when `i` is even, `openat("/dev/null", O_RDONLY)` when odd, and `_exit`s 1 if that failed; then every child is reaped (`wait4`); prints `ok K` with K the children whose open failed |
 //! | `exec PATH [ARGS...]` | `execve(PATH, [PATH, ARGS...])` without a `PATH` search; prints nothing on success |
 //!
 //! Every fd is opened with `O_CLOEXEC` (`SOCK_CLOEXEC` for sockets) except the two of
@@ -48,7 +49,8 @@ const USAGE: &str = "usage: dt-workload SUBCOMMAND [ARGS...]
   write-big PATH BYTES           connect IPV4:PORT    socket unix|inet|inet6|netlink|packet
   sethostname NAME               mount-tmpfs DIR      chown PATH UID
   kill PID SIG                   getppid-loop N       fail-open-loop N PATH
-  sleep MS                       exec PATH [ARGS...]";
+  sleep MS                       exec PATH [ARGS...]
+  fork-storm N PATH";
 
 /// Errno names for the `failed:` line.
 const ERRNOS: &[(&str, i32)] = &[
@@ -239,7 +241,7 @@ fn run(argv: &[OsString]) -> Result<Outcome, String> {
     let a = Args { cmd: &cmd, rest };
     a.at_most(match a.cmd {
         "openpty" => 0,
-        "write-big" | "chown" | "kill" | "fail-open-loop" => 2,
+        "write-big" | "chown" | "kill" | "fail-open-loop" | "fork-storm" => 2,
         "open" => 3,
         "mkdir" | "unlink" | "fork" | "openfiles" | "connect" | "socket" | "sethostname"
         | "mount-tmpfs" | "getppid-loop" | "sleep" => 1,
@@ -270,6 +272,7 @@ fn run(argv: &[OsString]) -> Result<Outcome, String> {
             Ok(())
         }
         "fail-open-loop" => fail_open_loop(a.number(0, "N")?, &a.path(1, "PATH")?),
+        "fork-storm" => fork_storm(a.number(0, "N")?, &a.path(1, "PATH")?),
         "sleep" => {
             let ms = a.number(0, "MS")?;
             std::thread::sleep(std::time::Duration::from_millis(ms));
@@ -529,6 +532,45 @@ fn fail_open_loop(n: u64, path: &CString) -> ! {
         );
         exit(1);
     }
+    exit(0);
+}
+
+/// Forks N children at once (even ones open PATH, odd ones /dev/null), reaps them, prints
+/// `ok K` with K the children whose open failed, and exits 0.
+fn fork_storm(n: u64, path: &CString) -> ! {
+    let mut children = Vec::new();
+    for i in 0..n {
+        let target: &std::ffi::CStr = if i % 2 == 0 { path } else { c"/dev/null" };
+        // SAFETY: this program is single-threaded; the child only calls the async-signal-safe
+        // open, close and _exit.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            eprintln!("{PROG}: fork-storm: fork {i} failed: {}", errno_name(errno()));
+            break;
+        }
+        if pid == 0 {
+            // SAFETY: as above; `target` was made before the fork.
+            unsafe {
+                let fd = libc::open(target.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+                if fd < 0 {
+                    libc::_exit(1);
+                }
+                libc::close(fd);
+                libc::_exit(0)
+            }
+        }
+        children.push(pid);
+    }
+    let mut failed = 0_u64;
+    for pid in children {
+        let mut status = 0;
+        // SAFETY: `pid` is our child and `status` is writable.
+        while unsafe { libc::waitpid(pid, &raw mut status, 0) } < 0 && errno() == libc::EINTR {}
+        if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 1 {
+            failed += 1;
+        }
+    }
+    println!("ok {failed}");
     exit(0);
 }
 

@@ -89,9 +89,9 @@ fn count_threads() -> Option<u64> {
 /// A fork-like call failed with EAGAIN.
 #[must_use]
 #[expect(clippy::too_many_lines, reason = "one decision procedure, in the kernel's order: RLIMIT_NPROC, pids cgroups, system limits")]
-pub fn fork_eagain(pid: u32, uid: u32, failed_caps: u64, caps_seen: bool, snap: Option<&Snapshot>) -> Verdict {
+pub fn fork_eagain(pid: u32, uid: u32, failed_caps: u64, caps_seen: bool, snap: Option<&Snapshot>, kernel: Option<procinfo::Limit>) -> Verdict {
     let mut evidence = Vec::new();
-    let nproc_read = snapshot::limit(pid, "Max processes", snap);
+    let nproc_read = snapshot::limit(pid, "Max processes", snap, kernel);
     let nproc = nproc_read.as_ref().map(|(l, _)| l.clone());
     let nproc_note = nproc_read.as_ref().and_then(|(_, s)| s.note(pid, "limits"));
     let nproc_caps = failed_caps & (1 << CAP_SYS_RESOURCE) != 0 && failed_caps & (1 << CAP_SYS_ADMIN) != 0;
@@ -217,9 +217,9 @@ fn limit_text(v: Option<u64>) -> String {
 
 /// EMFILE: `RLIMIT_NOFILE`.
 #[must_use]
-pub fn emfile(pid: u32, snap: Option<&Snapshot>) -> Verdict {
+pub fn emfile(pid: u32, snap: Option<&Snapshot>, kernel: Option<procinfo::Limit>) -> Verdict {
     let mut evidence = vec!["EMFILE is returned only when a descriptor number would reach RLIMIT_NOFILE".to_owned()];
-    let read = snapshot::limit(pid, "Max open files", snap);
+    let read = snapshot::limit(pid, "Max open files", snap, kernel);
     let limit = read.as_ref().map(|(l, _)| l.clone());
     let open = fs::read_dir(format!("/proc/{pid}/fd")).map(Iterator::count).ok();
     match &read {
@@ -265,8 +265,8 @@ pub fn enfile() -> Verdict {
 
 /// EFBIG: `RLIMIT_FSIZE`.
 #[must_use]
-pub fn efbig(pid: u32, snap: Option<&Snapshot>) -> Verdict {
-    let read = snapshot::limit(pid, "Max file size", snap);
+pub fn efbig(pid: u32, snap: Option<&Snapshot>, kernel: Option<procinfo::Limit>) -> Verdict {
+    let read = snapshot::limit(pid, "Max file size", snap, kernel);
     let limit = read.as_ref().map(|(l, _)| l.clone());
     let mut evidence = Vec::new();
     if let Some(note) = read.as_ref().and_then(|(_, s)| s.note(pid, "limits")) {

@@ -227,11 +227,11 @@ fn verdict(d: &Denial, paths: &Paths, ctx: &Context) -> Verdict {
     let forklike = syscalls::is_forklike(d.nr);
     match errno {
         libc::EAGAIN if forklike => {
-            return limits::fork_eagain(d.task.pid, d.task.uid, d.failed_caps, ctx.caps_seen, ctx.snapshot(d.task.pid));
+            return limits::fork_eagain(d.task.pid, d.task.uid, d.failed_caps, ctx.caps_seen, ctx.snapshot(d.task.pid), kernel_limit(d));
         }
-        libc::EMFILE => return limits::emfile(d.task.pid, ctx.snapshot(d.task.pid)),
+        libc::EMFILE => return limits::emfile(d.task.pid, ctx.snapshot(d.task.pid), kernel_limit(d)),
         libc::ENFILE => return limits::enfile(),
-        libc::EFBIG => return limits::efbig(d.task.pid, ctx.snapshot(d.task.pid)),
+        libc::EFBIG => return limits::efbig(d.task.pid, ctx.snapshot(d.task.pid), kernel_limit(d)),
         _ => {}
     }
     let mut v = access_verdict(d, paths, ctx, &name, errno, status.as_ref());
@@ -367,6 +367,26 @@ fn needs(name: &str, d: &Denial, target_exists: bool) -> Needs {
     n
 }
 
+/// For a call whose object is a descriptor (first argument `Fd`), what that descriptor refers to
+/// now, when it is a path (not a socket, pipe or anonymous inode).
+fn fd_object(name: &str, d: &Denial) -> Option<(i32, Vec<u8>)> {
+    let sc = syscalls::by_name(name)?;
+    if sc.args.first().map(|(_, k)| *k) != Some(syscalls::Arg::Fd) {
+        return None;
+    }
+    #[expect(clippy::cast_possible_truncation, reason = "a descriptor is a C int in a register")]
+    let fd = d.args[0] as i32;
+    let target = procinfo::fd_target(d.task.pid, fd)?;
+    target.starts_with(b"/").then_some((fd, target))
+}
+
+/// The limit behind the errno as the kernel program read it at the refusal.
+fn kernel_limit(d: &Denial) -> Option<procinfo::Limit> {
+    let value = |v: u64| (v != u64::MAX).then_some(v);
+    (d.flags & denial_flag::RLIMIT_READ != 0)
+        .then(|| procinfo::Limit { soft: value(d.rlim_cur), hard: value(d.rlim_max) })
+}
+
 fn dirfd_of(name: &str, d: &Denial) -> Option<i32> {
     let sc = syscalls::by_name(name)?;
     let i = sc.args.iter().position(|(_, k)| *k == syscalls::Arg::DirFd)?;
@@ -391,10 +411,17 @@ fn access_verdict(d: &Denial, paths: &Paths, ctx: &Context, name: &str, errno: i
         evidence.push(format!("process {} was gone before its state could be read", d.task.pid));
     }
 
-    // The object and what the call needed of it.
-    let lookup = paths.path.as_deref().map(|p| {
+    // The object and what the call needed of it: the path it named, or for calls on a descriptor
+    // (ioctl, ftruncate, fchmod...) what the descriptor refers to.
+    let fd_object = if paths.path.is_none() { fd_object(name, d) } else { None };
+    if let Some((fd, target)) = &fd_object {
+        evidence.push(format!("descriptor {fd} refers to {}", Text::from_bytes(target).term()));
+    }
+    let object_path = paths.path.as_deref().or(fd_object.as_ref().map(|(_, t)| t.as_slice()));
+    let lookup = object_path.map(|p| {
         let pre = needs(name, d, true);
-        fs::lookup(d.task.pid, dirfd_of(name, d), p, pre.follow, same_mount_ns)
+        let dirfd = if fd_object.is_some() { None } else { dirfd_of(name, d) };
+        fs::lookup(d.task.pid, dirfd, p, pre.follow, same_mount_ns)
     });
     let exists = lookup.as_ref().is_some_and(|l| l.target.is_some());
     let n = needs(name, d, exists);
@@ -444,7 +471,7 @@ fn access_verdict(d: &Denial, paths: &Paths, ctx: &Context, name: &str, errno: i
         evidence.push(note.clone());
     }
     let shown = |p: &[u8]| Text::from_bytes(p).term();
-    let requested = paths.path.as_deref().map(Text::from_bytes);
+    let requested = object_path.map(Text::from_bytes);
     let resolved = lookup.resolved.as_deref().map(Text::from_bytes);
     let object_detail = |v: Verdict| {
         v.with("path", json!(requested))
@@ -759,7 +786,7 @@ fn access_verdict(d: &Denial, paths: &Paths, ctx: &Context, name: &str, errno: i
             } else {
                 Confidence::Possible
             };
-            let target_path = paths.path.as_deref().map(shown).unwrap_or_default();
+            let target_path = object_path.map(shown).unwrap_or_default();
             let where_text = needed
                 .iter()
                 .map(|(mask, on)| {

@@ -33,6 +33,8 @@ impl Snapshot {
 /// Where a fact about a process came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
+    /// Read by the kernel program at the moment of the refusal.
+    Kernel,
     /// Read from the live process while explaining the denial.
     Live,
     /// The process was gone: read when it exec'd, this many ms after tracing started.
@@ -44,7 +46,7 @@ impl Source {
     #[must_use]
     pub fn note(self, pid: u32, what: &str) -> Option<String> {
         match self {
-            Self::Live => None,
+            Self::Kernel | Self::Live => None,
             Self::AtExec(t) => Some(format!(
                 "process {pid} was gone before its {what} could be read: they are as read when it exec'd (+{t} ms)"
             )),
@@ -55,6 +57,7 @@ impl Source {
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
+            Self::Kernel => "kernel",
             Self::Live => "live",
             Self::AtExec(_) => "at_exec",
         }
@@ -115,7 +118,10 @@ pub fn cgroup_v2(pid: u32, snap: Option<&Snapshot>) -> Option<(String, Source)> 
 
 /// One row of the process's limits ("Max open files", "Max processes"...).
 #[must_use]
-pub fn limit(pid: u32, label: &str, snap: Option<&Snapshot>) -> Option<(Limit, Source)> {
+pub fn limit(pid: u32, label: &str, snap: Option<&Snapshot>, kernel: Option<Limit>) -> Option<(Limit, Source)> {
+    if let Some(l) = kernel {
+        return Some((l, Source::Kernel));
+    }
     if let Some(l) = procinfo::limit(pid, label) {
         return Some((l, Source::Live));
     }
@@ -143,7 +149,7 @@ mod tests {
         assert_eq!(cgroup_v1(u32::MAX, "pids", Some(&s)), Some(("/sandbox".to_owned(), Source::AtExec(42))));
         assert_eq!(cgroup_v2(u32::MAX, Some(&s)), Some(("/unified-sandbox".to_owned(), Source::AtExec(42))));
         assert_eq!(
-            limit(u32::MAX, "Max open files", Some(&s)),
+            limit(u32::MAX, "Max open files", Some(&s), None),
             Some((Limit { soft: Some(10), hard: Some(4096) }, Source::AtExec(42)))
         );
         assert_eq!(cgroup_v1(u32::MAX, "devices", None), None);

@@ -60,8 +60,10 @@ impl DeviceGrant {
 /// The facts of a DAC refusal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dac {
-    /// The object whose bits refused.
+    /// The object whose bits refused, terminal-safe (for sentences).
     pub object: String,
+    /// Its exact name (for the commands of the remedies), when known.
+    pub object_bytes: Option<Vec<u8>>,
     /// Its type ("regular file", "directory"...).
     pub object_type: Option<String>,
     /// Owner uid.
@@ -233,6 +235,10 @@ pub fn of(d: &DenialEntry, probe: &dyn Probe) -> Need {
                 .or_else(|| text_of(detail, "resolved"))
                 .or_else(|| d.path.clone())
                 .map_or_else(|| "?".to_owned(), |t| t.term()),
+            object_bytes: text_of(detail, "object")
+                .or_else(|| text_of(detail, "resolved"))
+                .or_else(|| d.path.clone())
+                .map(|t| t.to_bytes()),
             object_type: str_of(detail, "type").map(str::to_owned),
             owner: u64_of(detail, "owner"),
             group: u64_of(detail, "group"),

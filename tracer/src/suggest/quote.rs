@@ -145,6 +145,28 @@ pub fn shell(s: &str) -> String {
     out
 }
 
+/// One bash word for any bytes: [`shell`] when they are UTF-8, else bash `$'...'` with every byte
+/// outside printable ASCII written as `\xNN`, which bash reads back to the exact bytes.
+#[must_use]
+pub fn shell_bytes(bytes: &[u8]) -> String {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return shell(s);
+    }
+    let mut out = String::from("$'");
+    for &b in bytes {
+        match b {
+            b'\'' => out.push_str("\\'"),
+            b'\\' => out.push_str("\\\\"),
+            b' '..=b'~' => out.push(char::from(b)),
+            _ => {
+                let _ = write!(out, "\\x{b:02x}");
+            }
+        }
+    }
+    out.push('\'');
+    out
+}
+
 /// A path in a systemd directive, or why it cannot be one: unit files split values on whitespace
 /// and give quotes, backslashes and `%` meanings; `%` is doubled, the rest refused.
 pub fn systemd(path: &str) -> Result<String, String> {
@@ -191,6 +213,8 @@ mod tests {
         assert!(systemd("/a b").is_err());
         assert_eq!(systemd("/a%b").unwrap(), "/a%%b");
         assert!(docker_path("/a:b").is_err());
+        assert_eq!(shell_bytes(b"/a\xff'b\\"), r"$'/a\xff\'b\\'");
+        assert_eq!(shell_bytes(b"/plain"), "/plain");
         assert_eq!(yaml_single("/it's"), "'/it''s'");
     }
 

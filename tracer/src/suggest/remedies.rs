@@ -56,7 +56,8 @@ pub fn dac(format: Format, d: &Dac, label: &str, own: Option<(String, Risk)>) ->
         d.mode.as_deref().unwrap_or("?"),
         d.groups.as_ref().map_or_else(String::new, |g| format!(", groups {g:?}")),
     );
-    let obj = quote::shell(object);
+    // The exact name, quoted for bash: never the escaped form shown in sentences.
+    let obj = d.object_bytes.as_deref().map_or_else(|| quote::shell(object), quote::shell_bytes);
     let in_group = d.group.is_some() && (d.group == d.fsgid || d.groups.as_ref().is_some_and(|g| d.group.is_some_and(|x| g.contains(&x))));
     if let (Some(m), false) = (mode, bits.is_empty()) {
         if d.owner == d.fsuid {
@@ -165,6 +166,7 @@ mod tests {
     fn dac_facts(changed: Option<i64>) -> Dac {
         Dac {
             object: "/srv/data/x".into(),
+            object_bytes: Some(b"/srv/data/x".to_vec()),
             object_type: Some("regular file".into()),
             owner: Some(0),
             group: Some(50),
