@@ -4,6 +4,7 @@
 //! kernel writes. Kinds and flags are integers; the user side decodes them with length checks and
 //! `TryFrom` (see `tracer/src/decode.rs`), never by transmuting.
 #![no_std]
+#![expect(clippy::pub_underscore_fields, reason = "explicit padding is named `_pad`, kunai-style")]
 
 /// Bytes kept of the first path argument of a syscall (`PATH_MAX` is 4096; longer names are flagged
 /// as truncated).
@@ -216,7 +217,7 @@ pub struct KernelOffsets {
 
 /// Bits of [`KernelOffsets::valid`].
 pub mod offset_valid {
-    /// Task identity and credentials (pid, tgid, real_parent, cred and its ids): required.
+    /// Task identity and credentials (`pid`, `tgid`, `real_parent`, `cred` and its ids): required.
     pub const TASK_CORE: u64 = 1 << 0;
     /// `task_struct.seccomp.mode`.
     pub const SECCOMP_MODE: u64 = 1 << 1;
@@ -326,7 +327,7 @@ pub struct Denial {
     pub kind: u32,
     /// [`denial_flag`] bits.
     pub flags: u32,
-    /// `bpf_ktime_get_ns` (CLOCK_MONOTONIC) at `sys_exit`.
+    /// `bpf_ktime_get_ns` (`CLOCK_MONOTONIC`) at `sys_exit`.
     pub ts_ns: u64,
     /// Who made the call.
     pub task: TaskIdentity,
@@ -358,14 +359,14 @@ pub struct Denial {
     pub ngroups: u32,
     /// The first supplementary groups.
     pub groups: [u32; GROUPS_CAP],
-    /// Soft limit of the resource behind the errno (EMFILE: RLIMIT_NOFILE, fork EAGAIN:
-    /// RLIMIT_NPROC, EFBIG: RLIMIT_FSIZE) at the refusal, when [`denial_flag::RLIMIT_READ`].
+    /// Soft limit of the resource behind the errno (EMFILE: `RLIMIT_NOFILE`, fork EAGAIN:
+    /// `RLIMIT_NPROC`, EFBIG: `RLIMIT_FSIZE`) at the refusal, when [`denial_flag::RLIMIT_READ`].
     pub rlim_cur: u64,
     /// Its hard limit.
     pub rlim_max: u64,
     /// The aggregation key under which later identical denials are counted.
     pub agg: AggKey,
-    /// Small user buffer (sockaddr / open_how).
+    /// Small user buffer (`sockaddr` / `open_how`).
     pub buf: [u8; BUF_CAP],
     /// First path argument, as the program passed it.
     pub path0: [u8; PATH0_CAP],

@@ -26,7 +26,7 @@ pub const EXIT_NOT_FOUND: u8 = 127;
 /// For every syscall refused with EACCES, EPERM, EROFS, EMFILE/ENFILE (and EAGAIN from fork),
 /// denytrace says which mechanism refused it (Landlock, seccomp, a capability, an rlimit, cgroup
 /// pids or devices, DAC owner/mode, a read-only mount, another LSM), how sure it is and on what
-/// evidence; and who killed any process that died. It needs root (CAP_BPF and CAP_PERFMON).
+/// evidence; and who killed any process that died. It needs root (`CAP_BPF` and `CAP_PERFMON`).
 ///
 /// Exit codes: `run` exits with the command's code (128+N if signal N killed it); 125 when
 /// denytrace itself fails, 126 when the command cannot be executed, 127 when it is not found;
@@ -102,7 +102,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     /// Write report.json, events.jsonl, summary.md and one patch per `--suggest` format into DIR
-    /// (for CI artifacts). With GITHUB_STEP_SUMMARY set, summary.md is appended there too.
+    /// (for CI artifacts). With `GITHUB_STEP_SUMMARY` set, summary.md is appended there too.
     #[arg(long, value_name = "DIR")]
     pub artifacts: Option<PathBuf>,
     /// With --artifacts: keep nothing when the command succeeds.

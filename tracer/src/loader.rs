@@ -175,6 +175,7 @@ fn load_timed(program: &mut RawTracePoint, name: &str) -> Result<()> {
 
 impl Tracer {
     /// Reads BTF, loads and attaches every program. On error nothing stays attached.
+    #[expect(clippy::too_many_lines, reason = "the load sequence, step by step")]
     pub fn load(settings: &Settings) -> Result<Self> {
         if OBJECT.is_empty() {
             bail!("this denytrace was built without its eBPF object (AYA_BUILD_SKIP); rebuild with `cargo xtask build`");
@@ -340,7 +341,7 @@ impl Tracer {
         let agg: HashMap<_, AggKey, AggValue> =
             HashMap::try_from(self.ebpf.map("AGG").ok_or_else(|| anyhow!("map AGG missing"))?)?;
         let mut out = StdHashMap::new();
-        for item in agg.iter() {
+        for item in &agg {
             let (k, v) = item?;
             out.insert(k, v);
         }

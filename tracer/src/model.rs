@@ -224,7 +224,7 @@ pub enum CauseKind {
     Dac,
     /// A read-only mount.
     ReadonlyFs,
-    /// Another LSM (AppArmor, SELinux, BPF-LSM...).
+    /// Another LSM (`AppArmor`, `SELinux`, BPF-LSM...).
     Lsm,
     /// Not determined.
     Unknown,
@@ -297,7 +297,7 @@ pub struct SignalEntry {
     pub kernel_reason: Option<String>,
     /// Whether it ended the target.
     pub fatal: bool,
-    /// Delivery result: delivered, ignored, already_pending, overflow, lost_info.
+    /// Delivery result: `delivered`, `ignored`, `already_pending`, `overflow`, `lost_info`.
     pub result: String,
 }
 

@@ -170,7 +170,7 @@ pub fn parse_cgroup_v1(text: &str, controller: &str) -> Option<String> {
     })
 }
 
-/// Number of threads of a user, counted from /proc (what RLIMIT_NPROC compares against).
+/// Number of threads of a user, counted from /proc (what `RLIMIT_NPROC` compares against).
 #[must_use]
 pub fn threads_of_uid(uid: u32) -> u64 {
     let Ok(dir) = fs::read_dir("/proc") else {

@@ -172,7 +172,7 @@ mod tests {
     fn a_live_process_is_read_live() {
         let me = std::process::id();
         let s = Snapshot { t_ms: 1, cgroup: None, limits: Some(LIMITS.replace("10  ", "77  ")) };
-        let (l, source) = limit(me, "Max open files", Some(&s)).expect("our own limits");
+        let (l, source) = limit(me, "Max open files", Some(&s), None).expect("our own limits");
         assert_eq!(source, Source::Live);
         assert_eq!(l, procinfo::limit(me, "Max open files").expect("our own limits"));
         assert!(Snapshot::take(me, 0).is_some_and(|s| s.limits.is_some()));

@@ -41,8 +41,8 @@ pub fn spawn_held(program: &Path, args: &[OsString], user: Option<(u32, u32)>) -
     // Everything the child needs is allocated before fork: after it only async-signal-safe calls.
     let path = cstring(program.as_os_str().as_bytes())?;
     let argv_owned = args.iter().map(|a| cstring(a.as_bytes())).collect::<Result<Vec<_>>>()?;
-    let mut argv: Vec<*const libc::c_char> = argv_owned.iter().map(|a| a.as_ptr()).collect();
-    argv.push(std::ptr::null());
+    let mut argv_ptrs: Vec<*const libc::c_char> = argv_owned.iter().map(|a| a.as_ptr()).collect();
+    argv_ptrs.push(std::ptr::null());
     let (hold_r, hold_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
     // SAFETY: fork has no preconditions; the child branch below only makes async-signal-safe
@@ -53,7 +53,7 @@ pub fn spawn_held(program: &Path, args: &[OsString], user: Option<(u32, u32)>) -
     }
     if pid == 0 {
         // SAFETY: child side, see above.
-        unsafe { child(&path, &argv, hold_r.as_raw_fd(), hold_w.as_raw_fd(), err_w.as_raw_fd(), user) }
+        unsafe { child(&path, &argv_ptrs, hold_r.as_raw_fd(), hold_w.as_raw_fd(), err_w.as_raw_fd(), user) }
     }
     drop(hold_r);
     drop(err_w);

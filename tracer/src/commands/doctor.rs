@@ -29,6 +29,7 @@ fn finding(check: &str, ok: bool, found: String, meaning: &str) -> Finding {
 }
 
 /// Runs `denytrace doctor`; exit 0 when tracing can work, 1 when not.
+#[expect(clippy::too_many_lines, reason = "one finding after the other, in the order printed")]
 pub fn doctor(args: &DoctorArgs) -> Result<u8> {
     let mut findings = Vec::new();
     let privileges = super::check_privileges();

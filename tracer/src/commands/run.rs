@@ -72,9 +72,10 @@ fn parse_user(spec: &str) -> Result<(u32, u32)> {
     };
     let gid = match group {
         None => default_gid,
-        Some(g) => match g.parse::<u32>() {
-            Ok(gid) => gid,
-            Err(_) => {
+        Some(g) => {
+            if let Ok(gid) = g.parse::<u32>() {
+                gid
+            } else {
                 let c = std::ffi::CString::new(g)?;
                 // SAFETY: getgrnam with a NUL-terminated name; the result is read immediately.
                 let gr = unsafe { libc::getgrnam(c.as_ptr()) };
@@ -84,7 +85,7 @@ fn parse_user(spec: &str) -> Result<(u32, u32)> {
                 // SAFETY: non-null result.
                 unsafe { (*gr).gr_gid }
             }
-        },
+        }
     };
     Ok((uid, gid))
 }

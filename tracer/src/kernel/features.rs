@@ -110,12 +110,12 @@ pub fn audit_enabled() -> Option<bool> {
     let tv = libc::timeval { tv_sec: 1, tv_usec: 0 };
     // SAFETY: setsockopt with a live timeval of the size passed.
     unsafe {
-        libc::setsockopt(raw, libc::SOL_SOCKET, libc::SO_RCVTIMEO, (&raw const tv).cast(), std::mem::size_of::<libc::timeval>() as u32);
+        libc::setsockopt(raw, libc::SOL_SOCKET, libc::SO_RCVTIMEO, (&raw const tv).cast(), u32::try_from(std::mem::size_of::<libc::timeval>()).unwrap_or(16));
     }
     let mut msg = [0u8; 16];
     msg[0..4].copy_from_slice(&16u32.to_ne_bytes());
     msg[4..6].copy_from_slice(&AUDIT_GET.to_ne_bytes());
-    msg[6..8].copy_from_slice(&(libc::NLM_F_REQUEST as u16).to_ne_bytes());
+    msg[6..8].copy_from_slice(&u16::try_from(libc::NLM_F_REQUEST).unwrap_or(1).to_ne_bytes());
     msg[8..12].copy_from_slice(&1u32.to_ne_bytes());
     // SAFETY: send a live 16-byte buffer.
     if unsafe { libc::send(raw, msg.as_ptr().cast(), msg.len(), 0) } < 0 {

@@ -21,6 +21,7 @@ pub struct Offsets {
 
 /// Reads every offset. Fails only when the required ones (task identity, syscall registers) are
 /// missing; optional ones are reported in [`Offsets::missing`].
+#[expect(clippy::too_many_lines, reason = "one lookup per field, in struct order")]
 pub fn from_btf(btf: &Btf, lsms: &[String]) -> Result<Offsets> {
     let mut k = KernelOffsets::default();
     let mut missing = Vec::new();
