@@ -70,25 +70,9 @@ pub struct Run {
     pub report: Value,
 }
 
-/// Runs `denytrace run --report FILE <extra> -- <command>` and reads the report.
+/// Runs `denytrace run --report FILE <extra> -- <command>` and reads the report (see [`run_env`]).
 pub fn run(extra: &[&str], command: &[&str]) -> Run {
-    let dir = tempdir("run");
-    let report_path = dir.join("report.json");
-    let out = Command::new(bin("denytrace"))
-        .arg("run")
-        .arg("--report")
-        .arg(&report_path)
-        .args(extra)
-        .arg("--")
-        .args(command)
-        .output()
-        .expect("running denytrace");
-    let report = std::fs::read_to_string(&report_path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or(Value::Null);
-    let _ = std::fs::remove_dir_all(&dir);
-    finish(&out, report)
+    run_env(extra, command, &[])
 }
 
 fn finish(out: &Output, report: Value) -> Run {
@@ -137,17 +121,6 @@ pub fn assert_cause(d: &Value, kind: &str, confidence: &str, report: &Run) {
         "denial: {d:#}\nsummary:\n{}",
         report.stderr
     );
-}
-
-/// Number of eBPF programs of denytrace (named `dt_*`) loaded on the machine right now.
-#[must_use]
-pub fn loaded_denytrace_programs() -> usize {
-    // Program names are visible through bpftool; fall back to /proc fdinfo of nobody: use bpftool.
-    let out = Command::new("bpftool").args(["prog", "show"]).output();
-    match out {
-        Ok(o) => String::from_utf8_lossy(&o.stdout).lines().filter(|l| l.contains(" name dt_")).count(),
-        Err(e) => panic!("bpftool is needed to check that nothing stays attached: {e}"),
-    }
 }
 
 /// Runs `denytrace run --report FILE <extra> -- <command>` with extra environment variables
