@@ -16,7 +16,7 @@ use denytrace_common::{
 fn bytes<T: Copy>(value: &T) -> Vec<u8> {
     // SAFETY: the record types are #[repr(C)] integer-only structs without padding (asserted in
     // denytrace-common), so every byte is initialized.
-    unsafe { std::slice::from_raw_parts((value as *const T).cast::<u8>(), size_of::<T>()) }.to_vec()
+    unsafe { std::slice::from_raw_parts(std::ptr::from_ref::<T>(value).cast::<u8>(), size_of::<T>()) }.to_vec()
 }
 
 /// An all-zero record.

@@ -115,7 +115,7 @@ fn make_files(dir: &Path, mode: u32) -> Vec<PathBuf> {
 fn denial_on<'a>(report: &'a Value, path: &Path) -> &'a Value {
     let all = report["denials"].as_array().expect("denials");
     let found: Vec<&Value> = all.iter().filter(|d| !d["path"].is_null() && text_bytes(&d["path"]) == path_bytes(path)).collect();
-    assert_eq!(found.len(), 1, "one denial on {path:?}; paths: {:?}", all.iter().map(|d| &d["path"]).collect::<Vec<_>>());
+    assert_eq!(found.len(), 1, "one denial on {}; paths: {:?}", path.display(), all.iter().map(|d| &d["path"]).collect::<Vec<_>>());
     found[0]
 }
 
@@ -147,7 +147,7 @@ fn is_refusal(s: &Value) -> bool {
         && text.len() > "not suggested: ".len()
 }
 
-/// The strings of an OpenShell fragment's `filesystem_policy.read_only`/`read_write`, parsed with
+/// The strings of an `OpenShell` fragment's `filesystem_policy.read_only`/`read_write`, parsed with
 /// a YAML parser; the fragment must add nothing else.
 fn openshell_paths(text: &str) -> Vec<String> {
     let v: Value = serde_norway::from_str(text).unwrap_or_else(|e| panic!("the OpenShell fragment is not YAML ({e}):\n{text}"));
@@ -189,7 +189,7 @@ fn bash_word(word: &str) -> Vec<u8> {
 }
 
 /// A hostile name in a Landlock sandbox: every output stays safe, the JSON is exact, and the
-/// OpenShell and Landlock grants parse back exactly (or are refused, for invalid UTF-8).
+/// `OpenShell` and Landlock grants parse back exactly (or are refused, for invalid UTF-8).
 #[test]
 fn hostile_file_names_in_a_landlock_sandbox() {
     if !require_root() {
@@ -210,7 +210,8 @@ fn hostile_file_names_in_a_landlock_sandbox() {
         .args(["--ro", "/usr", "--ro-opt", "/lib", "--ro-opt", "/lib64", "--ro-opt", "/bin", "--ro-opt", "/etc", "--ro-opt", "/proc"])
         .args(["--ro", s(workload.parent().expect("bin dir")), "--", "/bin/sh", "-c", &loop_script, "sh"])
         .args(&files)
-        .env("PATH", PLAIN_PATH);
+        .env("PATH", PLAIN_PATH)
+        .env_remove("LD_LIBRARY_PATH");
     let out = output(&mut cmd);
     assert_eq!(out.status.code(), Some(1), "the last open failed; stderr:\n{}", String::from_utf8_lossy(&out.stderr));
     assert_terminal_safe(&out.stderr, "the summary");
@@ -254,15 +255,12 @@ fn hostile_file_names_in_a_landlock_sandbox() {
         let d = denial_on(&r, f);
         for (format, parse) in [("openshell", openshell_paths as fn(&str) -> Vec<String>), ("landlock", landlock_paths)] {
             let (own, carrier) = suggestion(&r, d, format);
-            match std::str::from_utf8(path_bytes(f)) {
-                Ok(name) => {
-                    let granted = parse(carrier["text"].as_str().expect("text"));
-                    assert!(granted.iter().any(|g| g == name), "{format}: {name:?} is not granted exactly: {granted:?}");
-                }
-                Err(_) => {
-                    assert!(is_refusal(own), "{format}: a name that is not UTF-8 is refused with a reason: {own:#}");
-                    assert!(own["text"].as_str().is_some_and(|t| t.contains("UTF-8")), "{own:#}");
-                }
+            if let Ok(name) = std::str::from_utf8(path_bytes(f)) {
+                let granted = parse(carrier["text"].as_str().expect("text"));
+                assert!(granted.iter().any(|g| g == name), "{format}: {name:?} is not granted exactly: {granted:?}");
+            } else {
+                assert!(is_refusal(own), "{format}: a name that is not UTF-8 is refused with a reason: {own:#}");
+                assert!(own["text"].as_str().is_some_and(|t| t.contains("UTF-8")), "{own:#}");
             }
         }
     }
@@ -299,7 +297,8 @@ fn hostile_names_in_dac_refusals_and_their_remedies() {
             .args(["/bin/sh", "-c", loop_script, "sh"])
             .arg(&exe)
             .args(&files)
-            .env("PATH", PLAIN_PATH),
+            .env("PATH", PLAIN_PATH)
+            .env_remove("LD_LIBRARY_PATH"),
     );
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     assert_terminal_safe(&out.stderr, "the summary");
@@ -353,7 +352,6 @@ fn hostile_cgroup_name_in_watch() {
     });
     let dir = TempDir::new("hostile-cg");
     open_dir(&dir.0);
-    let workload = nobody_bin("dt-workload", &dir);
     let secret = dir.join("secret");
     denytrace_tests::root_secret(&secret);
     let report = dir.join("report.json");
@@ -366,13 +364,16 @@ fn hostile_cgroup_name_in_watch() {
             .spawn()
             .expect("starting watch"),
     );
-    // A process in the cgroup that fails until the watch has printed its line.
+    // A long-lived shell in the cgroup that fails to open the file itself (a builtin's
+    // redirection) until the watch has printed its line: alive, so its cgroup is read live.
     let stop = dir.join("stop");
-    let script = format!("while [ ! -e {} ]; do {} open {} ro; sleep 0.05; done", s(&stop), s(&workload), s(&secret));
+    let script = format!("while [ ! -e {} ]; do true < {}; sleep 0.05; done", s(&stop), s(&secret));
     let mut pre = std::process::Command::new("setpriv");
     pre.args(["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c", &script])
         .env("PATH", PLAIN_PATH)
-        .stdout(Stdio::null());
+        .env_remove("LD_LIBRARY_PATH")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     let procs = cg.join("cgroup.procs");
     // SAFETY: only async-signal-safe calls (open, write, close) on data prepared before fork.
     unsafe {

@@ -145,7 +145,14 @@ impl Collector {
 
     fn on_denial(&mut self, d: &Denial) -> Update {
         self.records += 1;
-        let exe = self.exe_of(d.task.pid);
+        // A forked child that ended before /proc could be read, and never executed anything (no
+        // exec record), runs its parent's image: without this, a fork storm's identical denials
+        // split by whether each child was still alive.
+        let exe = self.exe_of(d.task.pid).or_else(|| {
+            let parent = self.exe_of(d.task.ppid)?;
+            self.exes.insert(d.task.pid, parent.clone());
+            Some(parent)
+        });
         let paths = describe::paths(d);
         let key = EntryKey {
             image: exe.clone().unwrap_or_else(|| decode::comm(&d.task).to_vec()),
@@ -165,9 +172,9 @@ impl Collector {
             self.last_ns[i] = self.last_ns[i].max(d.ts_ns);
             return Update::Repeat(i);
         }
-        let cgroup = attribution::snapshot::cgroup_v2(d.task.pid, self.context.snapshot(d.task.pid))
-            .map(|(path, _)| path.into_bytes())
-            .or_else(|| procinfo::cgroup_v2_bytes(d.task.pid));
+        // The exact bytes: live, else as seen at exec.
+        let cgroup = procinfo::cgroup_v2_bytes(d.task.pid)
+            .or_else(|| self.context.snapshot(d.task.pid).and_then(|s| s.cgroup_v2.clone()));
         let cause = attribution::explain(d, &paths, &self.context, &self.clock);
         let entry = DenialEntry {
             count: 1,

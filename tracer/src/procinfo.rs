@@ -154,7 +154,8 @@ pub fn cgroup_v2_bytes(pid: u32) -> Option<Vec<u8>> {
 /// The process's cgroup v1 path for a controller (`devices`, `pids`, `memory`).
 #[must_use]
 pub fn cgroup_v1(pid: u32, controller: &str) -> Option<String> {
-    let text = fs::read_to_string(proc_path(pid, "cgroup")).ok()?;
+    // Lossy: a v2 path that is not UTF-8 must not hide the v1 lines.
+    let text = String::from_utf8_lossy(&fs::read(proc_path(pid, "cgroup")).ok()?).into_owned();
     parse_cgroup_v1(&text, controller)
 }
 

@@ -2,16 +2,17 @@
 //! (empty eBPF programs on the same hooks), a bpftrace one-liner and `strace -f -Z`.
 //!
 //! Method (docs/performance.md explains it at length):
-//! - Every workload runs behind a start gate: `sh -c 'read go < FIFO; "$@"; echo dt-bench-done $?'`.
-//!   The clock starts when this process opens the FIFO for writing (only possible once the shell
-//!   has opened it for reading, that is once any tracer in front of it has finished setting up and
-//!   released it) and stops when the `dt-bench-done` line arrives. So set-up and tear-down of the
-//!   tracers are never timed, and every configuration times exactly the same thing.
+//! - Every workload runs behind a start gate: `bash -c 'read go < FIFO; "$@"; times; echo
+//!   dt-bench-done $?'`. The clock starts when this process opens the FIFO for writing (only
+//!   possible once the shell has opened it for reading, that is once any tracer in front of it has
+//!   finished setting up and released it) and stops when the `dt-bench-done` line arrives; `times`
+//!   gives the CPU time of the workload's processes. So set-up and tear-down of the tracers are
+//!   never timed, and every configuration times exactly the same thing.
 //! - Configurations are interleaved: each repetition runs every workload under every configuration,
 //!   in an order rotated per repetition; the tables show medians over the repetitions.
 //! - The storm, the start-up and the peak RSS are measured after the interleaved part.
 //!
-//! Set-up (idempotent): `cargo xtask setup`, `apt-get install bpftrace strace` when missing, a
+//! Set-up (idempotent): `cargo xtask setup`, `apt-get install bpftrace strace ...` when missing, a
 //! release build. Scratch files live in a fresh directory under /tmp and cgroups under the cgroup2
 //! root; both are removed at the end, and every process started is stopped by its pid.
 
@@ -41,7 +42,7 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use crate::{apt::Apt, build, setup, workspace};
 
 /// What the benchmark needs besides set-up's packages.
-const BENCH_PACKAGES: &[&str] = &["bpftrace", "strace", "util-linux", "make", "gcc"];
+const BENCH_PACKAGES: &[&str] = &["bpftrace", "strace", "util-linux", "make", "gcc", "bash", "tar", "findutils"];
 
 /// The hooks denytrace attaches to (`tracer/src/kernel/offsets.rs`, `HOOKS`): the floor attaches
 /// an empty program to each.
@@ -60,8 +61,10 @@ const HOOKS: &[&str] = &[
 const BPFTRACE_PROGRAM: &str = "tracepoint:raw_syscalls:sys_exit /args->ret == -13 || args->ret == -1/ \
                                 { @[comm, args->id] = count(); }";
 
-/// The start gate in front of every workload (`$0` is the FIFO).
-const GATE: &str = r#"read go < "$0"; "$@"; echo "dt-bench-done $?""#;
+/// The start gate in front of every workload (`$0` is the FIFO), run by bash, whose `times` prints
+/// the CPU time of the shell, then of its reaped children (the workload and its descendants), in
+/// milliseconds (dash's has only clock ticks).
+const GATE: &str = r#"read go < "$0"; "$@"; s=$?; times; echo "dt-bench-done $s""#;
 /// The line the gate prints when the workload is done.
 const DONE: &str = "dt-bench-done ";
 /// What denytrace logs (at info level, `-v`) once every program is attached.
@@ -277,7 +280,7 @@ pub fn run(opts: &Options) -> Result<ExitCode> {
     let machine = Machine::describe(&tools);
     eprintln!("bench: machine: {}", machine.summary());
     let (micro_getppid, micro_open, startup_runs) =
-        if opts.quick { (200_000, 50_000, 5) } else { (1_000_000, 200_000, 20) };
+        if opts.quick { (200_000, 50_000, 5usize) } else { (1_000_000, 200_000, 20) };
     let workloads = workloads(&tools, &scratch, micro_getppid, micro_open);
     let reps = if opts.quick { opts.reps.min(2) } else { opts.reps }.max(1);
 
@@ -286,23 +289,40 @@ pub fn run(opts: &Options) -> Result<ExitCode> {
         measure(&tools, &scratch, w, Config::Untraced)?;
     }
 
-    let mut samples: HashMap<(usize, Config), Vec<f64>> = HashMap::new();
+    let mut samples: HashMap<(usize, Config), Vec<Sample>> = HashMap::new();
+    // Start-up runs are spread over the repetitions, so that one busy moment cannot skew them all.
+    let mut startup = Startup { attach_ms: Vec::new(), total_ms: Vec::new() };
+    let startups_per_rep = startup_runs.div_ceil(reps);
     for rep in 0..reps {
+        for _ in 0..startups_per_rep {
+            if startup.attach_ms.len() < startup_runs {
+                startup_once(&tools, &mut startup, startup_runs)?;
+            }
+        }
         for (wi, w) in workloads.iter().enumerate() {
-            for k in 0..Config::ALL.len() {
-                let config = Config::ALL[(k + rep + wi) % Config::ALL.len()];
+            // The cheap configurations in an order rotated per repetition and workload, back to back
+            // so that their differences are taken close in time; strace (tens of seconds) last.
+            let cheap = &Config::ALL[..Config::ALL.len() - 1];
+            let order = (0..cheap.len()).map(|k| cheap[(k + rep + wi) % cheap.len()]).chain([Config::Strace]);
+            for config in order {
                 let guard = start_config(&tools, config, &other)?;
-                let secs = measure(&tools, &scratch, w, config)
+                let sample = measure(&tools, &scratch, w, config)
                     .with_context(|| format!("{} under {}", w.name, config.label()))?;
                 guard.stop()?;
-                eprintln!("bench: rep {}/{reps}: {:<28} {:<26} {secs:9.3} s", rep + 1, w.name, config.label());
-                samples.entry((wi, config)).or_default().push(secs);
+                eprintln!(
+                    "bench: rep {}/{reps}: {:<38} {:<24} {:8.3} s wall {:8.3} s CPU",
+                    rep + 1,
+                    w.name,
+                    config.label(),
+                    sample.wall,
+                    sample.cpu
+                );
+                samples.entry((wi, config)).or_default().push(sample);
             }
         }
     }
 
-    eprintln!("bench: start-up, {startup_runs} runs of `denytrace -v run -- true`");
-    let startup = startup(&tools, startup_runs)?;
+
     eprintln!("bench: storm: {STORM} failing opens under `denytrace run` and under `denytrace watch --cgroup`");
     let storm_run = storm_run(&tools, &scratch)?;
     let storm_watch = storm_watch(&tools, &scratch, &storm_cg)?;
@@ -566,22 +586,32 @@ fn holds_perf_event(fd_dir: &Path) -> bool {
     })
 }
 
-/// Runs `w` under `config` behind the start gate; returns the seconds from release to done.
-fn measure(tools: &Tools, scratch: &Scratch, w: &Workload, config: Config) -> Result<f64> {
+/// One timed run of a workload.
+#[derive(Clone, Copy)]
+struct Sample {
+    /// Seconds from the release of the gate to the done line.
+    wall: f64,
+    /// User + system CPU seconds of the workload's processes (as the shell's `times` reports for
+    /// its children): in-kernel program time is in it, the tracer processes' own time is not.
+    cpu: f64,
+}
+
+/// Runs `w` under `config` behind the start gate.
+fn measure(tools: &Tools, scratch: &Scratch, w: &Workload, config: Config) -> Result<Sample> {
     let report = scratch.dir.join("report.json");
     let mut cmd = match config {
         Config::Traced => {
             let mut c = Command::new(&tools.denytrace);
             c.args(["run", "--report"]).arg(&report).arg("--");
-            c.arg("sh");
+            c.arg("bash");
             c
         }
         Config::Strace => {
             let mut c = Command::new(&tools.strace);
-            c.args(["-f", "-Z", "-o", "/dev/null", "sh"]);
+            c.args(["-f", "-Z", "-o", "/dev/null", "bash"]);
             c
         }
-        _ => Command::new("sh"),
+        _ => Command::new("bash"),
     };
     cmd.arg("-c").arg(GATE).arg(&scratch.fifo).args(&w.argv);
     let log = scratch.dir.join("stderr.log");
@@ -623,7 +653,24 @@ fn measure(tools: &Tools, scratch: &Scratch, w: &Workload, config: Config) -> Re
     if config == Config::Traced {
         check_traced_report(&report, w)?;
     }
-    Ok(done_at.duration_since(start).as_secs_f64())
+    let cpu = seen
+        .iter()
+        .rev()
+        .find_map(|l| children_cpu(l))
+        .ok_or_else(|| anyhow!("no `times` line from the gate in: {}", seen.join(" / ")))?;
+    Ok(Sample { wall: done_at.duration_since(start).as_secs_f64(), cpu })
+}
+
+/// Seconds of a `times` line, `0m0.120s 0m0.300s` (user, system), summed.
+fn children_cpu(line: &str) -> Option<f64> {
+    let mut total = 0.0;
+    let mut parts = 0;
+    for part in line.split_whitespace() {
+        let (min, sec) = part.strip_suffix('s')?.split_once('m')?;
+        total += min.parse::<f64>().ok()? * 60.0 + sec.parse::<f64>().ok()?;
+        parts += 1;
+    }
+    (parts == 2).then_some(total)
 }
 
 /// Opens the gate: the open succeeds only once the shell behind it waits on the FIFO.
@@ -734,27 +781,31 @@ struct Startup {
     total_ms: Vec<f64>,
 }
 
-fn startup(tools: &Tools, runs: usize) -> Result<Startup> {
-    let mut out = Startup { attach_ms: Vec::new(), total_ms: Vec::new() };
-    for i in 0..runs {
-        let mut cmd = Command::new(&tools.denytrace);
-        cmd.args(["-v", "run", "--", "true"]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
-        let t0 = Instant::now();
-        let mut child = cmd.spawn().context("starting denytrace run -- true")?;
-        let lines = read_lines(child.stderr.take().expect("piped"));
-        let mut seen = Vec::new();
-        let attached = wait_line(&lines, ATTACHED, Duration::from_secs(60), &mut seen);
-        let (status, _) = wait_rusage(&mut child, Duration::from_secs(60))?;
-        let t2 = Instant::now();
-        let (t1, _) = attached.with_context(|| format!("denytrace said: {}", seen.join(" / ")))?;
-        if exit_code(status) != Some(0) {
-            bail!("denytrace run -- true failed (wait status {status:#x}): {}", seen.join(" / "));
-        }
-        out.attach_ms.push(t1.duration_since(t0).as_secs_f64() * 1e3);
-        out.total_ms.push(t2.duration_since(t0).as_secs_f64() * 1e3);
-        eprintln!("bench: start-up {}/{runs}: attached {:.1} ms, whole run {:.1} ms", i + 1, out.attach_ms[i], out.total_ms[i]);
+/// One `denytrace -v run -- true`: from just before spawning it to its `programs attached` line,
+/// and to its exit.
+fn startup_once(tools: &Tools, out: &mut Startup, runs: usize) -> Result<()> {
+    let mut cmd = Command::new(&tools.denytrace);
+    cmd.args(["-v", "run", "--", "true"]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+    let t0 = Instant::now();
+    let mut child = cmd.spawn().context("starting denytrace run -- true")?;
+    let lines = read_lines(child.stderr.take().expect("piped"));
+    let mut seen = Vec::new();
+    let attached = wait_line(&lines, ATTACHED, Duration::from_secs(60), &mut seen);
+    let (status, _) = wait_rusage(&mut child, Duration::from_secs(60))?;
+    let t2 = Instant::now();
+    let (t1, _) = attached.with_context(|| format!("denytrace said: {}", seen.join(" / ")))?;
+    if exit_code(status) != Some(0) {
+        bail!("denytrace run -- true failed (wait status {status:#x}): {}", seen.join(" / "));
     }
-    Ok(out)
+    out.attach_ms.push(t1.duration_since(t0).as_secs_f64() * 1e3);
+    out.total_ms.push(t2.duration_since(t0).as_secs_f64() * 1e3);
+    let i = out.attach_ms.len();
+    eprintln!(
+        "bench: start-up {i}/{runs}: attached {:.1} ms, whole run {:.1} ms",
+        out.attach_ms[i - 1],
+        out.total_ms[i - 1]
+    );
+    Ok(())
 }
 
 struct Storm {
@@ -1002,7 +1053,7 @@ struct RenderInput<'a> {
     load_after: &'a str,
     reps: usize,
     workloads: &'a [Workload],
-    samples: &'a HashMap<(usize, Config), Vec<f64>>,
+    samples: &'a HashMap<(usize, Config), Vec<Sample>>,
     startup: &'a Startup,
     storms: [&'a Storm; 2],
 }
@@ -1025,65 +1076,91 @@ fn render(input: &RenderInput<'_>) -> String {
     let _ = writeln!(out, "- {}; {}", machine.bpftrace, machine.strace);
     let _ = writeln!(out, "- {reps} interleaved repetitions; medians; `±` is half the range over the repetitions, relative to the median\n");
 
-    let _ = writeln!(out, "### Wall time, as a ratio to untraced\n");
-    let mut header = String::from("| workload |");
-    let mut rule = String::from("| --- |");
-    for c in Config::ALL {
-        let _ = write!(header, " {} |", c.label());
-        rule.push_str(" ---: |");
-    }
-    let _ = writeln!(out, "{header}\n{rule}");
-    let cell = |wi: usize, c: Config| samples.get(&(wi, c)).map_or(&[][..], Vec::as_slice);
-    for (wi, w) in workloads.iter().enumerate() {
-        let base = median(cell(wi, Config::Untraced));
-        let mut row = format!("| {} |", w.name);
+    let cell = |wi: usize, c: Config, pick: fn(&Sample) -> f64| -> Vec<f64> {
+        samples.get(&(wi, c)).map_or_else(Vec::new, |v| v.iter().map(pick).collect())
+    };
+    let wall: fn(&Sample) -> f64 = |s| s.wall;
+    let cpu: fn(&Sample) -> f64 = |s| s.cpu;
+    for (title, pick) in [
+        ("Wall time, as a ratio to untraced", wall),
+        ("CPU time of the workload's processes (user + system), as a ratio to untraced", cpu),
+    ] {
+        let _ = writeln!(out, "### {title}\n");
+        let mut header = String::from("| workload |");
+        let mut rule = String::from("| --- |");
         for c in Config::ALL {
-            let v = cell(wi, c);
-            if c == Config::Untraced {
-                let _ = write!(row, " {base:.3} s ±{:.0}% |", spread(v));
-            } else {
-                let _ = write!(row, " {:.2}x ±{:.0}% |", median(v) / base, spread(v));
+            let _ = write!(header, " {} |", c.label());
+            rule.push_str(" ---: |");
+        }
+        let _ = writeln!(out, "{header}\n{rule}");
+        for (wi, w) in workloads.iter().enumerate() {
+            let base = median(&cell(wi, Config::Untraced, pick));
+            let mut row = format!("| {} |", w.name);
+            for c in Config::ALL {
+                let v = cell(wi, c, pick);
+                if c == Config::Untraced {
+                    let _ = write!(row, " {base:.3} s ±{:.0}% |", spread(&v));
+                } else {
+                    let _ = write!(row, " {:.2}x ±{:.0}% |", median(&v) / base, spread(&v));
+                }
             }
+            let _ = writeln!(out, "{row}");
         }
-        let _ = writeln!(out, "{row}");
-        if w.realistic {
-            let traced = median(cell(wi, Config::Traced)) / base;
-            targets.push(Target {
-                what: format!("{}: traced at most 5% slower than untraced", w.name),
-                measured: format!("{:+.1}%", (traced - 1.0) * 100.0),
-                met: traced <= 1.05,
-            });
-        }
+        let _ = writeln!(out);
+    }
+    for (wi, w) in workloads.iter().enumerate().filter(|(_, w)| w.realistic) {
+        let ratio = |pick| median(&cell(wi, Config::Traced, pick)) / median(&cell(wi, Config::Untraced, pick));
+        let (by_wall, by_cpu) = (ratio(wall), ratio(cpu));
+        targets.push(Target {
+            what: format!("{}: traced at most 5% slower than untraced", w.name),
+            measured: format!(
+                "wall {:+.1}% (CPU {:+.1}%; floor: wall {:+.1}%)",
+                (by_wall - 1.0) * 100.0,
+                (by_cpu - 1.0) * 100.0,
+                (median(&cell(wi, Config::Floor, wall)) / median(&cell(wi, Config::Untraced, wall)) - 1.0) * 100.0
+            ),
+            met: by_wall <= 1.05,
+        });
     }
 
-    let _ = writeln!(out, "\n### Added cost per syscall of the micro loops (median of the per-repetition differences to untraced)\n");
+    let _ = writeln!(
+        out,
+        "### Added cost per syscall of the micro loops\n\nMedian over the repetitions of (time under the \
+         configuration - untraced time of the same repetition) / loop count; CPU time is the robust \
+         measure of what runs in the task's context (the tracer processes' own time is not in it).\n"
+    );
     let _ = writeln!(out, "| workload | {} |", Config::ALL[1..].iter().map(|c| c.label()).collect::<Vec<_>>().join(" | "));
     let _ = writeln!(out, "| --- |{}", " ---: |".repeat(Config::ALL.len() - 1));
     for (wi, w) in workloads.iter().enumerate() {
         let Some(n) = w.loop_syscalls else { continue };
-        let base = cell(wi, Config::Untraced);
-        let added = |c: Config| {
-            let diffs: Vec<f64> = cell(wi, c).iter().zip(base).map(|(t, b)| (t - b) / float(n) * 1e9).collect();
-            median(&diffs)
-        };
-        let floor = added(Config::Floor);
-        let mut row = format!("| {} ({:.0} ns each untraced) |", w.name, median(base) / float(n) * 1e9);
-        for c in &Config::ALL[1..] {
-            let a = added(*c);
-            if *c == Config::Floor {
-                let _ = write!(row, " +{a:.0} ns |");
-            } else {
-                let _ = write!(row, " +{a:.0} ns ({:.1}x floor) |", a / floor);
+        for (what, pick) in [("wall", wall), ("CPU", cpu)] {
+            let base = cell(wi, Config::Untraced, pick);
+            let added = |c: Config| {
+                let diffs: Vec<f64> =
+                    cell(wi, c, pick).iter().zip(&base).map(|(t, b)| (t - b) / float(n) * 1e9).collect();
+                median(&diffs)
+            };
+            let floor = added(Config::Floor);
+            let mut row = format!("| {}, {what} ({:.0} ns each untraced) |", w.name, median(&base) / float(n) * 1e9);
+            for c in &Config::ALL[1..] {
+                let a = added(*c);
+                if *c == Config::Floor {
+                    let _ = write!(row, " {a:+.0} ns |");
+                } else {
+                    let _ = write!(row, " {a:+.0} ns ({:.1}x floor) |", a / floor);
+                }
             }
-        }
-        let _ = writeln!(out, "{row}");
-        if w.name.starts_with("getppid") {
-            let other = added(Config::Other);
-            targets.push(Target {
-                what: "added cost per syscall outside the traced set at most 1.5x the empty-program floor (getppid)".into(),
-                measured: format!("+{other:.0} ns vs +{floor:.0} ns: {:.2}x", other / floor),
-                met: other <= 1.5 * floor,
-            });
+            let _ = writeln!(out, "{row}");
+            if w.name.starts_with("getppid") && what == "CPU" {
+                let other = added(Config::Other);
+                targets.push(Target {
+                    what: "added cost per syscall outside the traced set at most 1.5x the empty-program floor \
+                           (getppid, CPU)"
+                        .into(),
+                    measured: format!("{other:+.0} ns vs {floor:+.0} ns: {:.2}x", other / floor),
+                    met: other <= 1.5 * floor,
+                });
+            }
         }
     }
 

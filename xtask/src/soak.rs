@@ -32,7 +32,8 @@ const PER_STEP: u32 = 20;
 /// Pause between iterations: denials arrive periodically, not in one burst.
 const PAUSE: Duration = Duration::from_millis(100);
 
-/// RSS may grow by at most this much (KiB) from the end of the warm-up to the end.
+/// RSS may grow by at most this much (KiB) from the end of the warm-up to the end of the
+/// workload.
 const RSS_SLACK_KIB: u64 = 2048;
 
 /// `soak-worker` arguments (passed by the orchestrator).
@@ -123,7 +124,7 @@ fn as_nobody() -> Command {
     c
 }
 
-/// Expects `ok K` from `fail-open-loop`/`getppid-loop` and tallies K (or PER_STEP for `ok`).
+/// Expects `ok K` from `fail-open-loop`/`getppid-loop` and tallies K (or `PER_STEP` for `ok`).
 fn tally_loop(t: &mut Tally, step: Step, path: Option<&Path>, line: &str) {
     match line.strip_prefix("ok") {
         Some(rest) if rest.trim().is_empty() => t.add(step, path, u64::from(PER_STEP)),
@@ -365,6 +366,10 @@ pub fn run(minutes: u64, json_out: Option<&Path>) -> Result<()> {
         .arg(&fixtures.pids)
         .arg("--devices-cgroup")
         .arg(&fixtures.devices)
+        // The environment of a plain system: cargo's LD_LIBRARY_PATH (root's toolchain) would
+        // make every uid-65534 process fail to search /root, denials the tally does not expect.
+        .env_remove("LD_LIBRARY_PATH")
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(fs::File::create(&summary_path)?);
@@ -375,7 +380,8 @@ pub fn run(minutes: u64, json_out: Option<&Path>) -> Result<()> {
     let pid = child.id();
     let mut samples: Vec<(u64, u64)> = Vec::new();
     let mut hwm = 0;
-    let mut next = Instant::now();
+    // The first sample once denytrace has started (before, the pid is still the forked xtask).
+    let mut next = Instant::now() + Duration::from_secs(5);
     let stdout = loop {
         if let Some(status) = child.try_wait()? {
             let mut text = String::new();
@@ -391,7 +397,7 @@ pub fn run(minutes: u64, json_out: Option<&Path>) -> Result<()> {
             if let Some((rss, peak)) = memory(pid) {
                 samples.push((started.elapsed().as_secs(), rss));
                 hwm = hwm.max(peak);
-                if samples.len() % 12 == 0 {
+                if samples.len().is_multiple_of(12) {
                     eprintln!("soak: +{} s: denytrace RSS {rss} KiB", started.elapsed().as_secs());
                 }
             }
@@ -402,8 +408,40 @@ pub fn run(minutes: u64, json_out: Option<&Path>) -> Result<()> {
     let tally: Value = serde_json::from_str(stdout.lines().last().unwrap_or("")).context("reading the worker's tally")?;
     let report: Value = serde_json::from_str(&fs::read_to_string(&report_path)?).context("reading the report")?;
     let summary = fs::read_to_string(&summary_path)?;
+    // Kept for a look at the details (the fixtures go).
+    let kept = workspace::target_dir().join("xtask");
+    fs::create_dir_all(&kept)?;
+    fs::copy(&report_path, kept.join("soak-report.json"))?;
+    fs::write(kept.join("soak-summary.txt"), &summary)?;
+    eprintln!("soak: report and summary kept in {}", workspace::display(&kept));
     drop(fixtures);
     judge(minutes, &samples, hwm, &tally, &report, &summary, json_out)
+}
+
+/// RSS figures: the samples taken while the workload ran (denytrace's steady state), and what
+/// building the report at the end added (it holds every process's fate, so it grows with them).
+struct Rss {
+    first: u64,
+    warm: u64,
+    warm_up: u64,
+    steady_end: u64,
+    steady_max: u64,
+    end: u64,
+}
+
+fn rss_figures(minutes: u64, samples: &[(u64, u64)]) -> Rss {
+    let run = minutes * 60;
+    let warm_up = (run / 10).max(30);
+    let steady: Vec<&(u64, u64)> = samples.iter().filter(|s| s.0 < run).collect();
+    let first = samples.first().map_or(0, |s| s.1);
+    Rss {
+        first,
+        warm: steady.iter().find(|s| s.0 >= warm_up).map_or(first, |s| s.1),
+        warm_up,
+        steady_end: steady.last().map_or(0, |s| s.1),
+        steady_max: steady.iter().map(|s| s.1).max().unwrap_or(0),
+        end: samples.last().map_or(0, |s| s.1),
+    }
 }
 
 /// Checks and prints the figures.
@@ -417,13 +455,12 @@ fn judge(
     json_out: Option<&Path>,
 ) -> Result<()> {
     let mut problems = Vec::new();
-    let warm_up = (minutes * 60 / 10).max(30);
-    let rss_start = samples.first().map_or(0, |s| s.1);
-    let rss_warm = samples.iter().find(|s| s.0 >= warm_up).map_or(rss_start, |s| s.1);
-    let rss_end = samples.last().map_or(0, |s| s.1);
-    let rss_max = samples.iter().map(|s| s.1).max().unwrap_or(0);
-    if rss_end > rss_warm + RSS_SLACK_KIB {
-        problems.push(format!("RSS grew from {rss_warm} KiB (at +{warm_up} s) to {rss_end} KiB"));
+    let rss = rss_figures(minutes, samples);
+    if rss.steady_max > rss.warm + RSS_SLACK_KIB {
+        problems.push(format!(
+            "RSS grew from {} KiB (at +{} s) to {} KiB while the workload ran",
+            rss.warm, rss.warm_up, rss.steady_max
+        ));
     }
     let stats = &report["stats"];
     let lost = stats["lost"].as_u64().unwrap_or(u64::MAX);
@@ -460,7 +497,11 @@ fn judge(
         "minutes": minutes,
         "iterations": tally["iterations"],
         "processes": tally["processes"],
-        "rss_kib": { "first": rss_start, "after_warm_up": rss_warm, "warm_up_s": warm_up, "end": rss_end, "max_sampled": rss_max, "peak_hwm": hwm, "samples": samples.len() },
+        "rss_kib": {
+            "first": rss.first, "after_warm_up": rss.warm, "warm_up_s": rss.warm_up,
+            "end_of_workload": rss.steady_end, "max_while_running": rss.steady_max,
+            "after_report_built": rss.end, "peak_hwm": hwm, "samples": samples.len(),
+        },
         "denials_total": stats["denials"],
         "denials_tallied": tallied,
         "distinct": stats["distinct"],
@@ -476,6 +517,7 @@ fn judge(
     if let Some(path) = json_out {
         let mut with_table = figures.clone();
         with_table["table"] = Value::String(table);
+        with_table["rss_samples"] = samples.iter().map(|s| json!([s.0, s.1])).collect();
         fs::write(path, serde_json::to_string_pretty(&with_table)? + "\n").with_context(|| format!("writing {}", path.display()))?;
     }
     if !problems.is_empty() {

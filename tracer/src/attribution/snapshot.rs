@@ -14,8 +14,10 @@ use crate::procinfo::{self, Limit};
 pub struct Snapshot {
     /// Milliseconds from the start of tracing to the exec.
     pub t_ms: u64,
-    /// `/proc/PID/cgroup`.
+    /// `/proc/PID/cgroup` (lossy where not UTF-8: only its v1 lines are read from it).
     pub cgroup: Option<String>,
+    /// The exact cgroup v2 path (its `0::` line): cgroup names need not be UTF-8.
+    pub cgroup_v2: Option<Vec<u8>>,
     /// `/proc/PID/limits`.
     pub limits: Option<String>,
 }
@@ -24,9 +26,11 @@ impl Snapshot {
     /// Reads a process's cgroups and limits now; `None` when it is already gone.
     #[must_use]
     pub fn take(pid: u32, t_ms: u64) -> Option<Self> {
-        let cgroup = if exiting(pid) { None } else { std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok() };
+        let raw = if exiting(pid) { None } else { std::fs::read(format!("/proc/{pid}/cgroup")).ok() };
+        let cgroup_v2 = raw.as_ref().and_then(|r| r.split(|&b| b == b'\n').find_map(|l| l.strip_prefix(b"0::")).map(<[u8]>::to_vec));
+        let cgroup = raw.map(|r| String::from_utf8_lossy(&r).into_owned());
         let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).ok();
-        (cgroup.is_some() || limits.is_some()).then_some(Self { t_ms, cgroup, limits })
+        (cgroup.is_some() || limits.is_some()).then_some(Self { t_ms, cgroup, cgroup_v2, limits })
     }
 }
 
@@ -109,11 +113,8 @@ pub fn cgroup_v2(pid: u32, snap: Option<&Snapshot>) -> Option<(String, Source)> 
         return Some((path, Source::Live));
     }
     let snap = snap?;
-    snap.cgroup
-        .as_deref()?
-        .lines()
-        .find_map(|l| l.strip_prefix("0::"))
-        .map(|p| (p.to_owned(), Source::AtExec(snap.t_ms)))
+    let path = String::from_utf8(snap.cgroup_v2.clone()?).ok()?;
+    Some((path, Source::AtExec(snap.t_ms)))
 }
 
 /// One row of the process's limits ("Max open files", "Max processes"...).
@@ -139,7 +140,12 @@ mod tests {
                           Max open files            10                   4096                 files     \n";
 
     fn snap() -> Snapshot {
-        Snapshot { t_ms: 42, cgroup: Some(CGROUP.to_owned()), limits: Some(LIMITS.to_owned()) }
+        Snapshot {
+            t_ms: 42,
+            cgroup: Some(CGROUP.to_owned()),
+            cgroup_v2: Some(b"/unified-sandbox".to_vec()),
+            limits: Some(LIMITS.to_owned()),
+        }
     }
 
     #[test]
@@ -171,7 +177,7 @@ mod tests {
     #[test]
     fn a_live_process_is_read_live() {
         let me = std::process::id();
-        let s = Snapshot { t_ms: 1, cgroup: None, limits: Some(LIMITS.replace("10  ", "77  ")) };
+        let s = Snapshot { t_ms: 1, cgroup: None, cgroup_v2: None, limits: Some(LIMITS.replace("10  ", "77  ")) };
         let (l, source) = limit(me, "Max open files", Some(&s), None).expect("our own limits");
         assert_eq!(source, Source::Live);
         assert_eq!(l, procinfo::limit(me, "Max open files").expect("our own limits"));

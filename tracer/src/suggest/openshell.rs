@@ -208,6 +208,9 @@ pub fn validate(v: &Value) -> Vec<String> {
 
 fn patch(grants: &[PathGrant], policy: &Policy) -> Result<Rendered> {
     let original = parse(&policy.text)?;
+    if !original.is_object() {
+        bail!("the policy is not a YAML mapping");
+    }
     let before: BTreeSet<String> = validate(&original).into_iter().collect();
     let readable = list(&original, "read_only");
     let writable = list(&original, "read_write");
@@ -306,6 +309,15 @@ mod tests {
         assert!(r.text.contains("\n     - /dev/null\n+    - /dev/ptmx\n+    - /dev/pts\n"), "{}", r.text);
         let added: Vec<&str> = r.text.lines().filter(|l| l.starts_with('+') && !l.starts_with("+++")).collect();
         assert_eq!(added, vec!["+    - /dev/ptmx", "+    - /dev/pts"]);
+    }
+
+    #[test]
+    fn a_policy_that_is_not_a_mapping_is_refused() {
+        // Found by the policy_openshell fuzz target: a scalar document made the patch panic.
+        for text in ["\n\n!!- \n", "- /a\n- /b\n", "just text\n"] {
+            let err = render(&[g("/x", false, false)], Some(&policy(text))).unwrap_err();
+            assert!(err.to_string().contains("not a YAML mapping") || err.to_string().contains("not valid YAML"), "{err}");
+        }
     }
 
     #[test]
