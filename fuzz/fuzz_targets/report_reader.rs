@@ -26,7 +26,10 @@ fn assert_plain(out: &str, what: &str) {
 
 fuzz_target!(|data: &[u8]| {
     std::fs::write(scratch(), data).expect("writing the scratch report");
-    let Ok(r) = report::load(scratch()) else {
+    let loaded = report::load(scratch());
+    // Nothing is left behind when the fuzzer stops.
+    let _ = std::fs::remove_file(scratch());
+    let Ok(r) = loaded else {
         return;
     };
     assert_plain(&render::summary(&r), "summary");
@@ -37,5 +40,6 @@ fuzz_target!(|data: &[u8]| {
     let json = report::json(&r).expect("a report serializes");
     std::fs::write(scratch(), json).expect("writing the scratch report");
     let back = report::load(scratch()).expect("a written report reads back");
+    let _ = std::fs::remove_file(scratch());
     assert_eq!(back, r);
 });

@@ -9,7 +9,7 @@ use anyhow::{Context as _, Result};
 use crate::{
     model::Report,
     suggest,
-    text::{term, term_str},
+    text::{prose, term},
 };
 
 /// Runs `denytrace suggest`.
@@ -43,12 +43,12 @@ pub fn listing(report: &Report) -> String {
         };
         let kind = serde_json::to_value(cause.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
         let conf = serde_json::to_value(cause.confidence).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        let _ = writeln!(out, "#\n# {}: {kind} ({conf}): {}", suggest::label(i, d), term_str(&cause.summary));
+        let _ = writeln!(out, "#\n# {}: {kind} ({conf}): {}", suggest::label(i, d), prose(&cause.summary));
         for s in &d.suggestions {
-            let _ = writeln!(out, "# {} (risk {}: {}): {}", s.format, s.risk, term_str(&s.risk_why), term_str(&s.change));
-            let _ = writeln!(out, "#   why: {}", term_str(&s.why));
+            let _ = writeln!(out, "# {} (risk {}: {}): {}", s.format, s.risk, prose(&s.risk_why), prose(&s.change));
+            let _ = writeln!(out, "#   why: {}", prose(&s.why));
             if s.text.starts_with(suggest::MERGED_PREFIX) {
-                let _ = writeln!(out, "#   {}", term_str(&s.text));
+                let _ = writeln!(out, "#   {}", prose(&s.text));
                 continue;
             }
             let body = shown(&s.text);
