@@ -420,3 +420,12 @@ pub fn catches_signal(pid: u32, sig: i32) -> bool {
         .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
         .is_some_and(|mask| mask & (1 << (sig - 1)) != 0)
 }
+
+/// The cgroup v2 mount this machine has (`/sys/fs/cgroup/unified`), when running as root; `None`
+/// (after saying so loudly, or failing under CI) otherwise.
+#[must_use]
+pub fn require_root_and_cgroup2() -> Option<&'static std::path::Path> {
+    let root = std::path::Path::new("/sys/fs/cgroup/unified");
+    (require_root() && require(root.join("cgroup.procs").exists(), "cgroup v2 mounted at /sys/fs/cgroup/unified"))
+        .then_some(root)
+}

@@ -15,7 +15,7 @@ use std::{
 };
 
 use denytrace_tests::{
-    Child, PLAIN_PATH, TempDir, bin, bpf_ids_of, nobody_bin, open_dir, require, require_root, root_secret, s, wait_for,
+    Child, PLAIN_PATH, TempDir, bin, bpf_ids_of, nobody_bin, open_dir, require_root, root_secret, s, wait_for,
 };
 use serde_json::Value;
 
@@ -202,13 +202,9 @@ fn a_command_killed_from_outside() {
 /// summary and exit code 0.
 #[test]
 fn watch_ends_when_its_cgroup_is_removed() {
-    if !require_root() {
+    let Some(root) = denytrace_tests::require_root_and_cgroup2() else {
         return;
-    }
-    let root = Path::new("/sys/fs/cgroup/unified");
-    if !require(root.join("cgroup.procs").exists(), "cgroup v2 mounted at /sys/fs/cgroup/unified") {
-        return;
-    }
+    };
     let cg = root.join(format!("denytrace-test-removed-{}", std::process::id()));
     std::fs::create_dir(&cg).expect("mkdir");
     let cleanup = denytrace_tests::Defer(|| {

@@ -21,7 +21,7 @@ use std::{
     process::{Command, Output, Stdio},
 };
 
-use denytrace_tests::{Child, PLAIN_PATH, TempDir, bin, nobody_bin, open_dir, require, require_root, s, wait_for};
+use denytrace_tests::{Child, PLAIN_PATH, TempDir, bin, nobody_bin, open_dir, require_root, s, wait_for};
 use serde_json::Value;
 
 /// File names (no `/`, no NUL) that each try something.
@@ -337,13 +337,9 @@ fn hostile_names_in_dac_refusals_and_their_remedies() {
 /// the watch.
 #[test]
 fn hostile_cgroup_name_in_watch() {
-    if !require_root() {
+    let Some(root) = denytrace_tests::require_root_and_cgroup2() else {
         return;
-    }
-    let root = Path::new("/sys/fs/cgroup/unified");
-    if !require(root.join("cgroup.procs").exists(), "cgroup v2 mounted at /sys/fs/cgroup/unified") {
-        return;
-    }
+    };
     let name: Vec<u8> = [b"denytrace-test-\x1b[2J\xe2\x80\xae\xff-".as_slice(), std::process::id().to_string().as_bytes()].concat();
     let cg = root.join(os(&name));
     std::fs::create_dir(&cg).expect("mkdir in cgroup2");
