@@ -92,16 +92,10 @@ pub fn yaml_single(s: &str) -> String {
     }
 }
 
-/// A TOML basic string.
+/// A TOML basic string: the same escapes as a double-quoted YAML scalar (`\"`, `\\`, `\uXXXX`).
 #[must_use]
 pub fn toml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        escape_into(&mut out, c, true);
-    }
-    out.push('"');
-    out
+    yaml_double(s)
 }
 
 /// A JSON string.
