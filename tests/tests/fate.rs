@@ -105,7 +105,16 @@ fn a_cascade_is_shown_from_its_first_death() {
     }
     // A worker dies first (it kills itself); the supervisor then kills the other worker and gives
     // up. The first death is the interesting one, even though the later SIGTERM looks like it.
-    let r = run(&[], &["sh", "-c", "sleep 30 & b=$!; sh -c 'kill -KILL $$'; kill -TERM $b; wait $b; exit 3"]);
+    // The supervisor waits until the background child has become `sleep` (under load the fork
+    // may not have exec'd yet when it is killed).
+    let r = run(
+        &[],
+        &[
+            "sh",
+            "-c",
+            "sleep 30 & b=$!; until [ \"$(cat /proc/$b/comm)\" = sleep ]; do :; done; sh -c 'kill -KILL $$'; kill -TERM $b; wait $b; exit 3",
+        ],
+    );
     let sh = root_pid(&r);
     let procs = processes(&r);
     let (first_index, first) = procs

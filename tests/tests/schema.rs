@@ -83,6 +83,14 @@ struct Stats {
     distinct: u64,
     lost: u64,
     losses: Losses,
+    unlisted: Unlisted,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Unlisted {
+    processes: u64,
+    signals: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]

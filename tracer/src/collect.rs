@@ -12,7 +12,7 @@ use crate::{
     decode::{self, Record},
     describe,
     fate::Fates,
-    model::{DenialEntry, Losses, Stats},
+    model::{DenialEntry, Losses, Stats, Unlisted},
     procinfo,
 };
 
@@ -33,10 +33,10 @@ pub enum Update {
     NewDenial(usize),
     /// Another occurrence of a known one.
     Repeat(usize),
-    /// A signal entry was added (index into the signals).
-    Signal(usize),
-    /// A traced process ended (index into the fates).
-    Exit(usize),
+    /// A signal for a traced process ([`Fates::last_signal`]).
+    Signal,
+    /// A traced process ended ([`Fates::last_exit`]).
+    Exit,
     /// Nothing to show.
     Quiet,
 }
@@ -49,9 +49,18 @@ pub struct Collector {
     entries: Vec<DenialEntry>,
     first_ns: Vec<u64>,
     last_ns: Vec<u64>,
-    unaggregated: Vec<u64>,
+    /// Occurrences counted in user space: records sent on their own, and the in-kernel counts of
+    /// processes that ended (taken out of `AGG`).
+    folded: Vec<u64>,
     index: HashMap<EntryKey, usize>,
+    /// In-kernel counters known from their first record, and the entry each adds to.
     by_agg: HashMap<AggKey, usize>,
+    /// Those counters by process, to take them out of `AGG` when it ends.
+    agg_by_tgid: HashMap<u32, Vec<AggKey>>,
+    /// Ended processes whose counters are still in `AGG`.
+    ended: Vec<u32>,
+    /// Taking counters out of `AGG` failed once: they all stay there until the end.
+    fold_failed: bool,
     exes: HashMap<u32, Vec<u8>>,
     /// Processes' fates and signals.
     pub fates: Fates,
@@ -69,9 +78,12 @@ impl Collector {
             entries: Vec::new(),
             first_ns: Vec::new(),
             last_ns: Vec::new(),
-            unaggregated: Vec::new(),
+            folded: Vec::new(),
             index: HashMap::new(),
             by_agg: HashMap::new(),
+            agg_by_tgid: HashMap::new(),
+            ended: Vec::new(),
+            fold_failed: false,
             exes: HashMap::new(),
             fates: Fates::default(),
             records: 0,
@@ -108,8 +120,8 @@ impl Collector {
                 let name = decode::c_bytes(&e.filename[..(e.filename_len as usize).min(e.filename.len())]);
                 // The file name as passed to execve may be relative; /proc has the real one.
                 let exe = procinfo::exe(e.task.pid).unwrap_or_else(|| name.to_vec());
-                self.exes.insert(e.task.pid, exe.clone());
-                self.fates.on_exec(&e, exe);
+                self.exes.insert(e.task.pid, exe);
+                self.fates.on_exec(&e);
                 Update::Quiet
             }
             Record::Setup(s) => {
@@ -118,14 +130,18 @@ impl Collector {
             }
             Record::Signal(s) => {
                 let exe = self.exe_of(s.sender.pid);
-                self.fates.on_signal(&s, exe, &self.clock).map_or(Update::Quiet, Update::Signal)
+                self.fates.on_signal(&s, exe, &self.clock);
+                Update::Signal
             }
             Record::Exit(x) => {
                 let exe = self.exes.get(&x.task.pid).cloned();
-                let index = self.fates.on_exit(&x, exe, &self.clock);
+                self.fates.on_exit(&x, exe, &self.clock);
                 self.exes.remove(&x.task.pid);
+                if !self.fold_failed && self.agg_by_tgid.contains_key(&x.task.pid) {
+                    self.ended.push(x.task.pid);
+                }
                 self.context.on_exit(x.task.pid);
-                Update::Exit(index)
+                Update::Exit
             }
             Record::OomVictim(o) => {
                 self.fates.on_oom(&o);
@@ -164,9 +180,9 @@ impl Collector {
         let aggregated = d.flags & denial_flag::AGGREGATED != 0;
         if let Some(&i) = self.index.get(&key) {
             if aggregated {
-                self.by_agg.insert(d.agg, i);
+                self.track_agg(d.agg, i);
             } else {
-                self.unaggregated[i] += 1;
+                self.folded[i] += 1;
             }
             self.first_ns[i] = self.first_ns[i].min(d.ts_ns);
             self.last_ns[i] = self.last_ns[i].max(d.ts_ns);
@@ -194,12 +210,60 @@ impl Collector {
         self.entries.push(entry);
         self.first_ns.push(d.ts_ns);
         self.last_ns.push(d.ts_ns);
-        self.unaggregated.push(u64::from(!aggregated));
+        self.folded.push(u64::from(!aggregated));
         self.index.insert(key, i);
         if aggregated {
-            self.by_agg.insert(d.agg, i);
+            self.track_agg(d.agg, i);
         }
         Update::NewDenial(i)
+    }
+
+    fn track_agg(&mut self, key: AggKey, i: usize) {
+        if self.by_agg.insert(key, i).is_none() {
+            self.agg_by_tgid.entry(key.tgid).or_default().push(key);
+        }
+    }
+
+    /// Takes the in-kernel counts of the processes that ended out of `AGG` (with `take`, which
+    /// removes a key and returns its value) and adds them to their entries, so that `AGG` holds
+    /// only live processes' counters however long the session.
+    ///
+    /// Exact: a process's exit record comes after all its denial records in the ring buffer, and
+    /// an ended process adds to none of its keys again. The one exception is a new traced process
+    /// that reuses the pid and repeats an identical denial before this runs (the session calls it
+    /// after every batch of records, within milliseconds of the exit).
+    ///
+    /// # Errors
+    /// When `take` fails. Then no more are taken: they stay in `AGG` and are read at the end.
+    pub fn fold_ended(&mut self, mut take: impl FnMut(&AggKey) -> anyhow::Result<Option<AggValue>>) -> anyhow::Result<()> {
+        while let Some(&tgid) = self.ended.last() {
+            let Some(keys) = self.agg_by_tgid.get_mut(&tgid) else {
+                self.ended.pop();
+                continue;
+            };
+            while let Some(key) = keys.last() {
+                let value = match take(key) {
+                    Ok(value) => value,
+                    Err(err) => {
+                        self.fold_failed = true;
+                        self.ended.clear();
+                        return Err(err);
+                    }
+                };
+                let key = keys.pop().expect("just seen");
+                let Some(i) = self.by_agg.remove(&key) else { continue };
+                match value {
+                    Some(v) => {
+                        self.folded[i] += v.count;
+                        self.last_ns[i] = self.last_ns[i].max(v.last_ns);
+                    }
+                    None => self.folded[i] += 1,
+                }
+            }
+            self.agg_by_tgid.remove(&tgid);
+            self.ended.pop();
+        }
+        Ok(())
     }
 
     /// The entry at `i` as it stands.
@@ -216,7 +280,7 @@ impl Collector {
         losses: [u64; loss::COUNT as usize],
         events_capped: u64,
     ) -> (Vec<DenialEntry>, Stats) {
-        let mut counts = self.unaggregated.clone();
+        let mut counts = self.folded.clone();
         let mut last = self.last_ns.clone();
         for (key, &i) in &self.by_agg {
             if let Some(v) = agg.get(key) {
@@ -251,6 +315,7 @@ impl Collector {
                 malformed: self.malformed,
                 events_capped,
             },
+            unlisted: Unlisted::default(),
         };
         (entries, stats)
     }

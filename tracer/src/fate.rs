@@ -6,17 +6,14 @@
 pub mod memcg;
 pub mod summary;
 
-use std::{
-    collections::{HashMap, HashSet},
-    fmt::Write as _,
-};
+use std::{collections::HashMap, fmt::Write as _};
 
 use denytrace_common::{Exec, Exit, OomVictim, Signal, signal_info};
 
 use crate::{
     clock::Clock,
     decode, describe,
-    model::{ProcessFate, Sender, SignalEntry},
+    model::{ProcessFate, Sender, SignalEntry, Unlisted},
     names, procinfo,
     text::Text,
 };
@@ -37,6 +34,21 @@ const RLIMIT_CPU: u32 = 0;
 const RLIMIT_FSIZE: u32 = 1;
 /// How long before `mark_victim` the OOM killer's SIGKILL may be.
 const OOM_WINDOW_NS: u64 = 1_000_000_000;
+
+/// Signals listed in the report at most. Beyond, a signal is listed only when it kills a process
+/// that is listed; the others are counted in `stats.unlisted.signals`.
+pub const MAX_LISTED_SIGNALS: usize = 2_000;
+/// Deaths (by a signal, after another death, or with a non-zero exit code) listed at most.
+pub const MAX_LISTED_DEATHS: usize = 2_000;
+/// Exits with code 0 listed at most.
+pub const MAX_LISTED_EXITS: usize = 500;
+/// Unlisted signals kept per live process, for the exit they may explain.
+const HELD_PER_PID: usize = 4;
+/// How long an exit is remembered for the signals it makes the kernel send (a parent-death
+/// signal, the end of a pid namespace), which come within the exit itself.
+const RECENT_EXIT_NS: u64 = 10_000_000_000;
+/// Recent exits kept before the old ones are pruned.
+const RECENT_EXITS_PRUNE: usize = 4_096;
 
 const SIGHUP: u32 = 1;
 const SIGINT: u32 = 2;
@@ -67,24 +79,44 @@ struct SignalMeta {
     after: Option<usize>,
 }
 
-/// Signals and exits of one session.
+/// A recent exit: when, and its index in `exits` when listed.
+#[derive(Debug, Clone, Copy)]
+struct RecentExit {
+    ts_ns: u64,
+    index: Option<usize>,
+}
+
+/// Signals and exits of one session. Memory stays bounded however long the session: the lists
+/// stop growing at their caps (the rest is counted in [`Fates::unlisted`]), and what is kept per
+/// process is dropped when it ends.
 #[derive(Debug, Default)]
 pub struct Fates {
-    /// Signals in arrival (time) order.
+    /// Listed signals, in arrival (time) order.
     pub signals: Vec<SignalEntry>,
-    /// Ended processes in time order.
+    /// Listed ended processes, in time order.
     pub exits: Vec<ProcessFate>,
+    /// What was seen but not listed.
+    pub unlisted: Unlisted,
+    /// The signal of the latest signal record, listed or not (for live output).
+    pub last_signal: Option<SignalEntry>,
+    /// The fate of the latest exit record, listed or not (for live output).
+    pub last_exit: Option<ProcessFate>,
     meta: Vec<SignalMeta>,
+    /// Unlisted signals (beyond [`MAX_LISTED_SIGNALS`]) by target pid, the latest few, until it ends.
+    held: HashMap<u32, Vec<(SignalEntry, SignalMeta)>>,
     exit_ns: Vec<u64>,
+    deaths_listed: usize,
+    plain_listed: usize,
     started: HashMap<u32, u64>,
-    traced: HashSet<u32>,
     parents: HashMap<u32, u32>,
     /// Memory cgroups as read when each process exec'd, for an OOM victim gone before it is read.
     memcg_at_exec: HashMap<u32, memcg::Memcg>,
     /// OOM verdicts for victims whose SIGKILL was not seen.
     oom: HashMap<u32, String>,
-    /// Latest exit of each pid.
-    exited: HashMap<u32, usize>,
+    /// Recent exits by pid.
+    recent_exits: HashMap<u32, RecentExit>,
+    /// Size of `recent_exits` at which it is pruned next.
+    prune_at: usize,
     /// Deaths (indexes in `exits`) by parent pid.
     child_deaths: HashMap<u32, Vec<usize>>,
 }
@@ -127,15 +159,9 @@ fn fault(sig: u32, code: i32) -> Option<&'static str> {
 }
 
 impl Fates {
-    /// Notes a traced pid (the root of a `run`, or any pid seen in a record).
-    pub fn note_traced(&mut self, pid: u32) {
-        self.traced.insert(pid);
-    }
-
     /// A traced process executed a file. Its memory cgroup is read now, while it surely exists, in
     /// case the OOM killer ends it later and it is gone before it can be read.
-    pub fn on_exec(&mut self, e: &Exec, _exe: Vec<u8>) {
-        self.traced.insert(e.task.pid);
+    pub fn on_exec(&mut self, e: &Exec) {
         self.parents.insert(e.task.pid, e.task.ppid);
         self.started.entry(e.task.pid).or_insert(e.ts_ns);
         if let Some(m) = memcg::of_pid(e.task.pid) {
@@ -148,9 +174,16 @@ impl Fates {
     /// that with the OOM verdict and the memory cgroup whose limit was reached.
     pub fn on_oom(&mut self, o: &OomVictim) -> Option<usize> {
         let reason = self.oom_reason(o);
-        let found = self.signals.iter().zip(&self.meta).rposition(|(s, m)| {
+        let is_kill = |s: &SignalEntry, m: &SignalMeta| {
             s.target_pid == o.pid && !s.fatal && m.sig == SIGKILL && m.ts_ns <= o.ts_ns && o.ts_ns - m.ts_ns < OOM_WINDOW_NS
-        });
+        };
+        if let Some((s, m)) = self.held.get_mut(&o.pid).and_then(|h| h.iter_mut().rev().find(|(s, m)| is_kill(s, m))) {
+            s.sender = None;
+            s.kernel_reason = Some(reason);
+            m.sender = None;
+            return None;
+        }
+        let found = self.signals.iter().zip(&self.meta).rposition(|(s, m)| is_kill(s, m));
         if let Some(i) = found {
             self.signals[i].sender = None;
             self.signals[i].kernel_reason = Some(reason);
@@ -223,9 +256,9 @@ impl Fates {
         reason
     }
 
-    /// A signal for a traced task; returns the new entry's index.
+    /// A signal for a traced task; [`Fates::last_signal`] is its entry. Returns its index when it
+    /// is listed.
     pub fn on_signal(&mut self, s: &Signal, sender_exe: Option<Vec<u8>>, clock: &Clock) -> Option<usize> {
-        self.traced.insert(s.target_pid);
         let target_ppid = if s.target_ppid != 0 {
             self.parents.insert(s.target_pid, s.target_ppid);
             Some(s.target_ppid)
@@ -252,13 +285,8 @@ impl Fates {
             4 => "lost_info",
             _ => "unknown",
         };
-        self.meta.push(SignalMeta {
-            ts_ns: s.ts_ns,
-            sig: s.sig,
-            sender: sender.as_ref().map(|x| x.pid),
-            after,
-        });
-        self.signals.push(SignalEntry {
+        let meta = SignalMeta { ts_ns: s.ts_ns, sig: s.sig, sender: sender.as_ref().map(|x| x.pid), after };
+        let entry = SignalEntry {
             time: clock.wall(s.ts_ns),
             t_ms: clock.offset_ms(s.ts_ns),
             signal: signal_name(s.sig),
@@ -268,8 +296,20 @@ impl Fates {
             kernel_reason,
             fatal: false,
             result: result.to_owned(),
-        });
-        Some(self.signals.len() - 1)
+        };
+        self.last_signal = Some(entry.clone());
+        if self.signals.len() < MAX_LISTED_SIGNALS {
+            self.meta.push(meta);
+            self.signals.push(entry);
+            return Some(self.signals.len() - 1);
+        }
+        self.unlisted.signals += 1;
+        let held = self.held.entry(s.target_pid).or_default();
+        if held.len() == HELD_PER_PID {
+            held.remove(0);
+        }
+        held.push((entry, meta));
+        None
     }
 
     /// How the sender is related to the target.
@@ -302,9 +342,9 @@ impl Fates {
         }
     }
 
-    /// The exit of `pid` when it ended at or before `ts_ns`.
-    fn ended_before(&self, pid: u32, ts_ns: u64) -> Option<usize> {
-        self.exited.get(&pid).copied().filter(|&i| self.exit_ns[i] <= ts_ns)
+    /// The exit of `pid` when it ended (recently) at or before `ts_ns`.
+    fn ended_before(&self, pid: u32, ts_ns: u64) -> Option<RecentExit> {
+        self.recent_exits.get(&pid).copied().filter(|e| e.ts_ns <= ts_ns)
     }
 
     /// Why the kernel generated the signal, when it did (rather than a process sending it), and
@@ -368,10 +408,7 @@ impl Fates {
         if noinfo && !own {
             // send_sig(sig, task, 0) from a process that has already ended: its parent-death signal.
             if let Some(i) = self.ended_before(s.sender.pid, s.ts_ns) {
-                return Some((
-                    format!("parent-death signal (PR_SET_PDEATHSIG): its parent {context} exited"),
-                    Some(i),
-                ));
+                return Some((format!("parent-death signal (PR_SET_PDEATHSIG): its parent {context} exited"), i.index));
             }
             return None;
         }
@@ -383,7 +420,7 @@ impl Fates {
             if s.sig == SIGKILL {
                 return Some((
                     format!("the init of its pid namespace, {context}, exited: the kernel kills every process of the namespace"),
-                    Some(i),
+                    i.index,
                 ));
             }
         }
@@ -411,8 +448,21 @@ impl Fates {
         reason(text)
     }
 
-    /// A traced process ended; returns its index in `exits`.
-    pub fn on_exit(&mut self, x: &Exit, exe: Option<Vec<u8>>, clock: &Clock) -> usize {
+    /// The latest signal for `pid` (listed, or in `held`, its signals beyond the cap) that can
+    /// have ended it at `ts_ns` with signal `name`: `Ok(index)` when listed, `Err(position in
+    /// held)` when held.
+    fn fatal_signal(&self, held: &[(SignalEntry, SignalMeta)], pid: u32, name: &str, ts_ns: u64) -> Option<Result<usize, usize>> {
+        let fits = |s: &SignalEntry, m: &SignalMeta| s.target_pid == pid && s.signal == name && s.result != "ignored" && m.ts_ns <= ts_ns;
+        // Held signals all came after the listed ones.
+        if let Some(j) = held.iter().rposition(|(s, m)| fits(s, m)) {
+            return Some(Err(j));
+        }
+        self.signals.iter().zip(&self.meta).rposition(|(s, m)| fits(s, m)).map(Ok)
+    }
+
+    /// A traced process ended; [`Fates::last_exit`] is its fate. Returns its index in `exits` when
+    /// it is listed.
+    pub fn on_exit(&mut self, x: &Exit, exe: Option<Vec<u8>>, clock: &Clock) -> Option<usize> {
         let pid = x.task.pid;
         let status = x.exit_code;
         let (code, signal) = if status == u32::MAX {
@@ -424,23 +474,25 @@ impl Fates {
             }
         };
         let dumped = signal.is_some() && status & 0x80 != 0;
-        let mut signal_index = None;
+        let mut held = self.held.remove(&pid).unwrap_or_default();
+        let mut fatal = None;
         let mut killed_by = None;
         let mut follows = None;
         if let Some(sig) = signal {
             let name = signal_name(sig);
-            signal_index = self.signals.iter().zip(&self.meta).rposition(|(s, m)| {
-                s.target_pid == pid && s.signal == name && s.result != "ignored" && m.ts_ns <= x.ts_ns
-            });
-            if let Some(i) = signal_index {
-                self.signals[i].fatal = true;
-                let s = &self.signals[i];
+            fatal = self.fatal_signal(&held, pid, &name, x.ts_ns);
+            let found = match fatal {
+                Some(Ok(i)) => Some((&mut self.signals[i], self.meta[i])),
+                Some(Err(j)) => held.get_mut(j).map(|(s, m)| (s, *m)),
+                None => None,
+            };
+            if let Some((s, m)) = found {
+                s.fatal = true;
                 killed_by = Some(match (&s.sender, &s.kernel_reason) {
                     (_, Some(reason)) => format!("{}: {reason}", s.signal),
                     (Some(sender), None) => format!("{} sent by {}", s.signal, sender_text(sender)),
                     (None, None) => format!("{} from the kernel", s.signal),
                 });
-                let m = self.meta[i];
                 follows = m.after.or_else(|| {
                     // A supervisor that kills after one of its children died: this death follows that one.
                     let sender = m.sender.filter(|&p| p != pid)?;
@@ -464,13 +516,8 @@ impl Fates {
         }
         let started = self.started.remove(&pid);
         self.memcg_at_exec.remove(&pid);
-        let index = self.exits.len();
-        if signal.is_some() || follows.is_some() {
-            self.child_deaths.entry(x.task.ppid).or_default().push(index);
-        }
-        self.exited.insert(pid, index);
-        self.exit_ns.push(x.ts_ns);
-        self.exits.push(ProcessFate {
+        self.oom.remove(&pid);
+        let fate = ProcessFate {
             time: clock.wall(x.ts_ns),
             t_ms: clock.offset_ms(x.ts_ns),
             pid,
@@ -480,11 +527,63 @@ impl Fates {
             code,
             signal: signal.map(signal_name),
             killed_by,
-            signal_index,
+            signal_index: None,
             follows,
             lifetime_ms: started.map(|s| x.ts_ns.saturating_sub(s) / 1_000_000),
-        });
+        };
+        let index = self.list(fate, fatal, held, x.ts_ns);
+        self.remember_exit(pid, x.ts_ns, index);
+        self.parents.remove(&pid);
         index
+    }
+
+    /// Lists an ended process when its kind is under its cap, with the signal that ended it
+    /// (`fatal`: listed, or held in `held`), or counts it; either way it becomes
+    /// [`Fates::last_exit`].
+    fn list(&mut self, mut fate: ProcessFate, fatal: Option<Result<usize, usize>>, mut held: Vec<(SignalEntry, SignalMeta)>, ts_ns: u64) -> Option<usize> {
+        let death = fate.signal.is_some() || fate.follows.is_some() || fate.code.is_some_and(|c| c != 0);
+        let listed = if death { self.deaths_listed < MAX_LISTED_DEATHS } else { self.plain_listed < MAX_LISTED_EXITS };
+        if !listed {
+            fate.signal_index = fatal.and_then(Result::ok);
+            self.unlisted.processes += 1;
+            self.last_exit = Some(fate);
+            return None;
+        }
+        fate.signal_index = match fatal {
+            Some(Ok(i)) => Some(i),
+            // The signal that ended a listed process is listed with it.
+            Some(Err(j)) => {
+                let (entry, meta) = held.swap_remove(j);
+                self.unlisted.signals = self.unlisted.signals.saturating_sub(1);
+                self.signals.push(entry);
+                self.meta.push(meta);
+                Some(self.signals.len() - 1)
+            }
+            None => None,
+        };
+        if death {
+            self.deaths_listed += 1;
+        } else {
+            self.plain_listed += 1;
+        }
+        let index = self.exits.len();
+        if fate.signal.is_some() || fate.follows.is_some() {
+            self.child_deaths.entry(fate.ppid).or_default().push(index);
+        }
+        self.exit_ns.push(ts_ns);
+        self.exits.push(fate.clone());
+        self.last_exit = Some(fate);
+        Some(index)
+    }
+
+    /// Remembers an exit for the signals it may make the kernel send, forgetting old ones.
+    fn remember_exit(&mut self, pid: u32, ts_ns: u64, index: Option<usize>) {
+        if self.recent_exits.len() >= self.prune_at.max(RECENT_EXITS_PRUNE) {
+            self.recent_exits.retain(|_, e| ts_ns.saturating_sub(e.ts_ns) < RECENT_EXIT_NS);
+            // Amortized: a burst of exits within RECENT_EXIT_NS is not scanned again on every exit.
+            self.prune_at = self.recent_exits.len() * 2;
+        }
+        self.recent_exits.insert(pid, RecentExit { ts_ns, index });
     }
 
     /// The first death of a child of `parent` before `ts_ns`, other than `except`.
@@ -593,7 +692,7 @@ mod tests {
         let reason = f.signals[0].kernel_reason.clone().expect("reason");
         assert!(reason.starts_with("the OOM killer chose it"), "{reason}");
         assert!(reason.ends_with(&format!("the allocation that failed was made by alloc (pid {B})")), "{reason}");
-        let i = f.on_exit(&exit(20, A, 1, 9), None, &clock);
+        let i = f.on_exit(&exit(20, A, 1, 9), None, &clock).expect("listed");
         assert!(f.signals[0].fatal);
         assert!(f.exits[i].killed_by.as_deref().is_some_and(|k| k.starts_with("SIGKILL: the OOM killer chose it")));
     }
@@ -610,7 +709,7 @@ mod tests {
         f.on_signal(&signal(11, 14, task(C, 1, "other"), B, A, signal_info::READ, SI_TIMER), None, &clock);
         assert!(f.signals[1].sender.is_none());
         assert!(f.signals[1].kernel_reason.as_deref().is_some_and(|r| r.contains("POSIX timer")));
-        let i = f.on_exit(&exit(12, B, A, 15), None, &clock);
+        let i = f.on_exit(&exit(12, B, A, 15), None, &clock).expect("listed");
         assert_eq!(f.exits[i].signal_index, Some(0));
         assert!(f.exits[i].killed_by.as_deref().is_some_and(|k| k.starts_with("SIGTERM sent by its parent sh (pid")));
     }
@@ -620,12 +719,12 @@ mod tests {
         let clock = Clock::start();
         let mut f = Fates::default();
         f.on_signal(&signal(5, 9, task(C, 1, "killer"), A, 1, signal_info::READ, 0), None, &clock);
-        let parent = f.on_exit(&exit(6, A, 1, 9), None, &clock);
+        let parent = f.on_exit(&exit(6, A, 1, 9), None, &clock).expect("listed");
         // The dying parent's context sends the child its parent-death signal (no siginfo).
         f.on_signal(&signal(7, 15, task(A, 1, "parent"), B, A, signal_info::NOINFO, 0), None, &clock);
         assert!(f.signals[1].sender.is_none());
         assert!(f.signals[1].kernel_reason.as_deref().is_some_and(|r| r.starts_with("parent-death signal (PR_SET_PDEATHSIG)")));
-        let child = f.on_exit(&exit(8, B, 1, 15), None, &clock);
+        let child = f.on_exit(&exit(8, B, 1, 15), None, &clock).expect("listed");
         assert_eq!(f.exits[child].follows, Some(parent));
     }
 
@@ -634,10 +733,10 @@ mod tests {
         let clock = Clock::start();
         let mut f = Fates::default();
         f.on_signal(&signal(5, 9, task(B, A, "worker"), B, A, signal_info::READ, 0), None, &clock);
-        let first = f.on_exit(&exit(6, B, A, 9), None, &clock);
+        let first = f.on_exit(&exit(6, B, A, 9), None, &clock).expect("listed");
         f.on_signal(&signal(7, 15, task(A, 1, "super"), C, A, signal_info::READ, 0), None, &clock);
-        let second = f.on_exit(&exit(8, C, A, 15), None, &clock);
-        let own = f.on_exit(&exit(9, A, 1, 1 << 8), None, &clock);
+        let second = f.on_exit(&exit(8, C, A, 15), None, &clock).expect("listed");
+        let own = f.on_exit(&exit(9, A, 1, 1 << 8), None, &clock).expect("listed");
         assert_eq!(f.exits[first].follows, None);
         assert_eq!(f.exits[second].follows, Some(first));
         assert_eq!(f.exits[own].follows, Some(first));
@@ -659,5 +758,57 @@ mod tests {
         (s.si_syscall, s.sender_seccomp_mode) = (110, SECCOMP_MODE_DEAD);
         f.on_signal(&s, None, &clock);
         assert!(f.signals[1].kernel_reason.as_deref().is_some_and(|r| r.contains("kill action") && r.ends_with("syscall getppid (110)")));
+    }
+
+    /// Past the caps nothing more is listed, everything is counted, and a death is still tied to
+    /// the signal that caused it (which is then listed with it). The per-process state is dropped
+    /// at each exit, so memory stays flat.
+    #[test]
+    fn long_sessions_stay_bounded_and_exact() {
+        let small = |n: usize| u32::try_from(n).expect("a small cap");
+        let clock = Clock::start();
+        let mut f = Fates::default();
+        let mut ts = 0;
+        let mut tick = || {
+            ts += 1;
+            ts
+        };
+        // Signals that kill nobody fill the signal list (targets far above pid_max).
+        for n in 0..small(MAX_LISTED_SIGNALS) + 50 {
+            let at = tick();
+            f.on_signal(&signal(at, 10, task(A, 1, "sh"), 0x7000_0000 + n, A, signal_info::READ, 0), None, &clock);
+        }
+        assert_eq!(f.signals.len(), MAX_LISTED_SIGNALS);
+        assert_eq!(f.unlisted.signals, 50);
+        // Plain exits: the first MAX_LISTED_EXITS are listed.
+        for n in 0..small(MAX_LISTED_EXITS) + 30 {
+            let at = tick();
+            assert_eq!(f.on_exit(&exit(at, 0x7100_0000 + n, A, 0), None, &clock).is_some(), (n as usize) < MAX_LISTED_EXITS);
+        }
+        assert_eq!(f.exits.len(), MAX_LISTED_EXITS);
+        assert_eq!(f.unlisted.processes, 30);
+        // A kill beyond the signal cap, then the death: both listed, tied together.
+        let at = tick();
+        assert_eq!(f.on_signal(&signal(at, 15, task(A, 1, "sh"), B, A, signal_info::READ, 0), None, &clock), None);
+        let at = tick();
+        let i = f.on_exit(&exit(at, B, A, 15), None, &clock).expect("a death under its cap is listed");
+        let k = f.exits[i].signal_index.expect("its signal is listed with it");
+        assert!(f.signals[k].fatal && f.signals[k].target_pid == B);
+        assert_eq!(f.unlisted.signals, 50, "the promoted signal no longer counts as unlisted");
+        assert!(f.exits[i].killed_by.as_deref().is_some_and(|k| k.starts_with("SIGTERM sent by its parent sh")));
+        // Deaths beyond their cap: counted; the live output still has the whole fate.
+        for n in 0..small(MAX_LISTED_DEATHS) + 10 {
+            let at = tick();
+            f.on_exit(&exit(at, 0x7200_0000 + n, A, 9), None, &clock);
+        }
+        assert_eq!(f.exits.len(), MAX_LISTED_EXITS + MAX_LISTED_DEATHS);
+        assert_eq!(f.unlisted.processes, 30 + 11);
+        assert!(f.last_exit.as_ref().is_some_and(|x| x.signal.as_deref() == Some("SIGKILL") && x.pid == 0x7200_0000 + small(MAX_LISTED_DEATHS) + 9));
+        // Nothing per process outlives the process, and the recent exits are pruned.
+        assert!(!f.held.contains_key(&B));
+        assert!(f.recent_exits.len() <= RECENT_EXITS_PRUNE.max(f.prune_at), "{}", f.recent_exits.len());
+        // Only the signal targets that never ended are still known.
+        assert!(!f.parents.contains_key(&B) && f.started.is_empty());
+        assert_eq!(f.parents.len(), MAX_LISTED_SIGNALS + 50);
     }
 }

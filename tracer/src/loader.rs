@@ -1,12 +1,12 @@
 //! Loads the embedded kernel programs with this kernel's offsets and the run's settings, attaches
 //! them, and gives access to their maps. Dropping a [`Tracer`] detaches everything.
 
-use std::collections::HashMap as StdHashMap;
+use std::{collections::HashMap as StdHashMap, os::fd::AsFd as _};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use aya::{
     Ebpf, EbpfLoader,
-    maps::{Array, HashMap, MapData, PerCpuArray, RingBuf},
+    maps::{Array, HashMap, IterableMap as _, MapData, PerCpuArray, RingBuf},
     programs::RawTracePoint,
 };
 use denytrace_common::{AggKey, AggValue, SYSCALL_SLOTS, SyscallSpec, TaskState, loss, mode, task_flag};
@@ -346,6 +346,15 @@ impl Tracer {
             out.insert(k, v);
         }
         Ok(out)
+    }
+
+    /// Removes one key from the in-kernel counts and returns its value (None when absent), in one
+    /// step (`BPF_MAP_LOOKUP_AND_DELETE_ELEM`, hash maps since 5.14), for a process that has ended.
+    pub fn take_aggregated(&self, key: &AggKey) -> Result<Option<AggValue>> {
+        let agg: HashMap<_, AggKey, AggValue> =
+            HashMap::try_from(self.ebpf.map("AGG").ok_or_else(|| anyhow!("map AGG missing"))?)?;
+        let fd = agg.map().fd().as_fd();
+        kernel::bpf_map::lookup_and_delete(fd, key).context("taking an ended process's counts from AGG")
     }
 
     /// Loss counters summed over CPUs, indexed by `denytrace_common::loss`.

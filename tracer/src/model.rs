@@ -111,6 +111,20 @@ pub struct Stats {
     pub lost: u64,
     /// Losses by reason.
     pub losses: Losses,
+    /// Signals and ended processes seen but not listed (beyond the caps of docs/fate.md). Absent
+    /// from reports written before it existed, read as zeros.
+    #[serde(default)]
+    pub unlisted: Unlisted,
+}
+
+/// What the report counts but does not list, so that a long session's memory stays bounded.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Unlisted {
+    /// Ended processes not in `processes`.
+    pub processes: u64,
+    /// Signals not in `signals`.
+    pub signals: u64,
 }
 
 /// Loss counters.
@@ -366,4 +380,21 @@ pub struct EventLine {
     pub signal: Option<SignalEntry>,
     /// For "exit".
     pub exit: Option<ProcessFate>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `stats.unlisted` was added to v1: a report written before it still reads, as zeros, and an
+    /// unknown key is still refused.
+    #[test]
+    fn stats_without_unlisted_read_as_zeros() {
+        let losses = r#""losses": {"ring_denials": 0, "ring_other": 0, "task_map_full": 0, "agg_map_full": 0, "malformed": 0, "events_capped": 0}"#;
+        let old = format!(r#"{{"records": 1, "denials": 2, "distinct": 1, "lost": 0, {losses}}}"#);
+        let stats: Stats = serde_json::from_str(&old).expect("an older report's stats");
+        assert_eq!((stats.denials, stats.unlisted), (2, Unlisted::default()));
+        let unknown = format!(r#"{{"records": 1, "denials": 2, "distinct": 1, "lost": 0, {losses}, "extra": 1}}"#);
+        assert!(serde_json::from_str::<Stats>(&unknown).is_err());
+    }
 }

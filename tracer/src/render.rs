@@ -96,6 +96,14 @@ pub fn summary(r: &Report) -> String {
         }
     }
     out.push_str(&crate::fate::summary::section(r));
+    let u = &r.stats.unlisted;
+    if u.processes > 0 || u.signals > 0 {
+        let _ = writeln!(
+            out,
+            "\nnot listed (the report's caps, docs/fate.md): {} ended process(es), {} signal(s); counted, and in --events",
+            u.processes, u.signals
+        );
+    }
     let l = &r.stats.losses;
     if r.stats.lost > 0 || l.task_map_full > 0 {
         let _ = writeln!(

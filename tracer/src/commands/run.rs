@@ -117,7 +117,6 @@ pub async fn run(mut args: RunArgs) -> Result<u8> {
         held.abandon();
         return Err(err.context("adding the command to the traced set"));
     }
-    session.collector.fates.note_traced(pid);
     let pidfd = pidfd_open(pid);
     if let Err(e) = held.release() {
         let _ = child::wait(pid);

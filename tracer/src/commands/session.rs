@@ -144,6 +144,11 @@ impl Session {
             self.write_event(update)?;
             on_update(&self.collector, update);
         }
+        let tracer = &self.tracer;
+        if let Err(err) = self.collector.fold_ended(|key| tracer.take_aggregated(key)) {
+            // Nothing is lost: the counters stay in AGG and are read at the end.
+            tracing::warn!("{err:#}");
+        }
         Ok(())
     }
 
@@ -159,19 +164,19 @@ impl Session {
                 signal: None,
                 exit: None,
             },
-            Update::Signal(i) => EventLine {
+            Update::Signal => EventLine {
                 schema: EVENT_SCHEMA.into(),
                 event: "signal".into(),
                 denial: None,
-                signal: self.collector.fates.signals.get(i).cloned(),
+                signal: self.collector.fates.last_signal.clone(),
                 exit: None,
             },
-            Update::Exit(i) => EventLine {
+            Update::Exit => EventLine {
                 schema: EVENT_SCHEMA.into(),
                 event: "exit".into(),
                 denial: None,
                 signal: None,
-                exit: self.collector.fates.exits.get(i).cloned(),
+                exit: self.collector.fates.last_exit.clone(),
             },
             Update::Repeat(_) | Update::Quiet => return Ok(()),
         };
@@ -200,9 +205,10 @@ impl Session {
         if let Some(EventsOut::File(mut f)) = events {
             f.flush().context("writing the events file")?;
         }
-        let (denials, stats) = collector.finish(&agg, losses, events_capped);
+        let (denials, mut stats) = collector.finish(&agg, losses, events_capped);
         let clock = *collector.clock();
         let fates = std::mem::take(&mut collector.fates);
+        stats.unlisted = fates.unlisted;
         Ok(Report {
             schema: REPORT_SCHEMA.into(),
             tool: Tool { name: "denytrace".into(), version: env!("CARGO_PKG_VERSION").into() },

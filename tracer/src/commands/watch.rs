@@ -53,7 +53,6 @@ pub async fn watch(args: WatchArgs) -> Result<u8> {
         // Mark the tree, then look again for children forked while the first pass ran.
         for _ in 0..2 {
             for p in procinfo::descendants(pid) {
-                session.collector.fates.note_traced(p);
                 for tid in procinfo::threads(p) {
                     session.tracer_mut().mark_pid(tid, false)?;
                 }
@@ -76,8 +75,8 @@ pub async fn watch(args: WatchArgs) -> Result<u8> {
                 crate::out::line(&render::line(e));
             }
         }
-        Update::Exit(i) => {
-            if let Some(f) = c.fates.exits.get(i) {
+        Update::Exit => {
+            if let Some(f) = &c.fates.last_exit {
                 if let Some(by) = &f.killed_by {
                     if !live_json {
                         crate::out::line(&format!("died: {} (pid {}): {}", f.comm.term(), f.pid, crate::text::prose(by)));
