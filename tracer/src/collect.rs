@@ -129,7 +129,8 @@ impl Collector {
                 Update::Quiet
             }
             Record::Signal(s) => {
-                let exe = self.exe_of(s.sender.pid);
+                // Not cached: a sender outside the traced set has no exit record to forget it by.
+                let exe = self.exes.get(&s.sender.pid).cloned().or_else(|| procinfo::exe(s.sender.pid));
                 self.fates.on_signal(&s, exe, &self.clock);
                 Update::Signal
             }

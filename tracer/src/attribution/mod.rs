@@ -112,6 +112,19 @@ pub struct Context {
 
 /// At most this many exec snapshots (and parents) are kept (`watch --all` on a busy machine).
 const MAX_SNAPSHOTS: usize = 65_536;
+/// At most this many Landlock domains and seccomp installers are remembered; beyond, the older
+/// half is forgotten (a denial in a forgotten one says who made the sandbox is unknown).
+const MAX_ORIGINS: usize = 4_096;
+
+/// Inserts `origin`, first forgetting the older half of `map` when it is full.
+fn insert_bounded<K: Eq + std::hash::Hash>(map: &mut HashMap<K, Origin>, key: K, origin: Origin) {
+    if map.len() >= MAX_ORIGINS && !map.contains_key(&key) {
+        let mut times: Vec<u64> = map.values().map(|o| o.t_ms).collect();
+        let (_, &mut cutoff, _) = times.select_nth_unstable(MAX_ORIGINS / 2);
+        map.retain(|_, o| o.t_ms > cutoff);
+    }
+    map.insert(key, origin);
+}
 
 impl Context {
     /// A sandbox was made.
@@ -121,13 +134,15 @@ impl Context {
             comm: Text::from_bytes(crate::decode::comm(&s.task)),
             t_ms: clock.offset_ms(s.ts_ns),
         };
-        self.parents.insert(s.task.pid, s.task.ppid);
+        if self.parents.len() < MAX_SNAPSHOTS || self.parents.contains_key(&s.task.pid) {
+            self.parents.insert(s.task.pid, s.task.ppid);
+        }
         match s.what {
             setup_kind::LANDLOCK_RESTRICT if s.landlock_domain != 0 => {
-                self.domains.insert(s.landlock_domain, origin);
+                insert_bounded(&mut self.domains, s.landlock_domain, origin);
             }
             setup_kind::SECCOMP_FILTER => {
-                self.seccomp_filters.insert(s.task.pid, origin);
+                insert_bounded(&mut self.seccomp_filters, s.task.pid, origin);
             }
             _ => {}
         }
@@ -852,4 +867,21 @@ fn lsm_label(pid: u32) -> Option<String> {
     let label = std::fs::read_to_string(format!("/proc/{pid}/attr/current")).ok()?;
     let label = label.trim_end_matches(['\n', '\0']).to_owned();
     (!label.is_empty()).then(|| crate::text::term_str(&label))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sandboxes made by the thousand (a long `watch`) keep the newest origins, within the bound.
+    #[test]
+    fn origins_stay_bounded_and_keep_the_newest() {
+        let mut map = HashMap::new();
+        for n in 0..3 * MAX_ORIGINS as u64 {
+            insert_bounded(&mut map, n, Origin { pid: 1, comm: Text::from_bytes(b"x"), t_ms: n });
+        }
+        assert!(map.len() <= MAX_ORIGINS, "{}", map.len());
+        assert!(map.contains_key(&(3 * MAX_ORIGINS as u64 - 1)), "the newest is kept");
+        assert!(!map.contains_key(&0), "the oldest is forgotten");
+    }
 }
