@@ -1,7 +1,7 @@
 //! Privileges: `run --user` drops to that user for the command only (uid and gid set, no
-//! supplementary group, no capability, no descriptor beyond stdio even when denytrace itself
-//! inherited one), and denytrace refuses to run set-user-ID, set-group-ID or with file
-//! capabilities.
+//! supplementary group unless `--user-groups` asks for the user's own, no capability, no
+//! descriptor beyond stdio even when denytrace itself inherited one), and denytrace refuses to run
+//! set-user-ID, set-group-ID or with file capabilities.
 
 use std::{
     os::unix::{fs::PermissionsExt as _, process::CommandExt as _},
@@ -82,6 +82,177 @@ fn run_user_with_a_group_sets_that_gid_only() {
     assert_eq!(field(&stdout, "Uid"), "65534\t65534\t65534\t65534");
     assert_eq!(field(&stdout, "Gid"), "100\t100\t100\t100");
     assert_eq!(field(&stdout, "Groups"), "");
+}
+
+/// The gid of group `name` from the group database.
+fn gid_of(name: &str) -> u32 {
+    let out = Command::new("getent").args(["group", name]).output().expect("running getent");
+    let line = String::from_utf8_lossy(&out.stdout);
+    line.split(':').nth(2).and_then(|g| g.trim().parse().ok()).unwrap_or_else(|| panic!("no gid for group {name}: {line:?}"))
+}
+
+/// Runs a user or group administration command; panics when it fails.
+fn admin(program: &str, args: &[&str]) {
+    let out = Command::new(program).args(args).stdin(Stdio::null()).output().unwrap_or_else(|e| panic!("running {program}: {e}"));
+    assert!(out.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A temporary user `dt-usr-PID` whose primary group is `dt-pri-PID` and whom the group database
+/// lists in `dt-grp-PID`. What was created is removed on drop, even after a failed assertion.
+struct TempUser {
+    name: String,
+    primary: String,
+    extra: String,
+    made: [bool; 3],
+}
+
+impl TempUser {
+    fn new() -> Self {
+        let pid = std::process::id();
+        let mut user = Self {
+            name: format!("dt-usr-{pid}"),
+            primary: format!("dt-pri-{pid}"),
+            extra: format!("dt-grp-{pid}"),
+            made: [false; 3],
+        };
+        admin("groupadd", &[&user.primary]);
+        user.made[0] = true;
+        admin("groupadd", &[&user.extra]);
+        user.made[1] = true;
+        admin(
+            "useradd",
+            &[
+                "--no-create-home",
+                "--no-user-group",
+                "--gid",
+                &user.primary,
+                "--groups",
+                &user.extra,
+                "--shell",
+                "/usr/sbin/nologin",
+                &user.name,
+            ],
+        );
+        user.made[2] = true;
+        user
+    }
+
+    fn uid(&self) -> u32 {
+        let out = Command::new("id").args(["-u", &self.name]).output().expect("running id");
+        String::from_utf8_lossy(&out.stdout).trim().parse().expect("a uid")
+    }
+}
+
+impl Drop for TempUser {
+    fn drop(&mut self) {
+        let quiet = |program: &str, name: &str| {
+            let _ = Command::new(program).arg(name).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        };
+        if self.made[2] {
+            quiet("userdel", &self.name);
+        }
+        if self.made[1] {
+            quiet("groupdel", &self.extra);
+        }
+        if self.made[0] {
+            quiet("groupdel", &self.primary);
+        }
+    }
+}
+
+/// Runs `denytrace -v run --user USER [--user-groups] -- sh -c SHOW_SELF`; returns stdout and
+/// stderr, after checking it succeeded.
+fn show_self_as(user: &str, user_groups: bool) -> (String, String) {
+    let mut args = vec!["-v", "run", "--user", user];
+    if user_groups {
+        args.push("--user-groups");
+    }
+    args.extend(["--", "/bin/sh", "-c", SHOW_SELF]);
+    let out = Command::new(bin("denytrace"))
+        .args(&args)
+        .env("PATH", PLAIN_PATH)
+        .stdin(Stdio::null())
+        .output()
+        .expect("running denytrace");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{args:?}: stdout:\n{stdout}\nstderr:\n{stderr}");
+    (stdout, stderr)
+}
+
+/// The `Groups:` of a status, sorted.
+fn groups(status: &str) -> Vec<u32> {
+    let mut groups: Vec<u32> = field(status, "Groups").split_whitespace().map(|g| g.parse().expect("a gid")).collect();
+    groups.sort_unstable();
+    groups
+}
+
+#[test]
+fn run_user_groups_gives_the_users_own_groups_and_only_when_asked() {
+    if !require_root() {
+        return;
+    }
+    let user = TempUser::new();
+    let (uid, primary, extra) = (user.uid(), gid_of(&user.primary), gid_of(&user.extra));
+    assert_ne!(primary, extra);
+    let mut expected = vec![primary, extra];
+    expected.sort_unstable();
+
+    // By name: gid from the passwd entry, groups as initgroups(3) would set them.
+    let (stdout, stderr) = show_self_as(&user.name, true);
+    assert_eq!(field(&stdout, "Uid"), format!("{uid}\t{uid}\t{uid}\t{uid}"), "{stdout}");
+    assert_eq!(field(&stdout, "Gid"), format!("{primary}\t{primary}\t{primary}\t{primary}"), "{stdout}");
+    assert_eq!(groups(&stdout), expected, "the user's groups with --user-groups:\n{stdout}");
+    for caps in ["CapInh", "CapPrm", "CapEff", "CapAmb"] {
+        assert_eq!(field(&stdout, caps), "0000000000000000", "{caps} in:\n{stdout}");
+    }
+    let said = format!("the command runs as uid {uid}, gid {primary}, supplementary groups {expected:?} (the user's, --user-groups)");
+    assert!(stderr.contains(&said), "-v says which groups were kept: {stderr}");
+
+    // By uid: the name comes from the passwd entry of that uid (the gid, as always for a bare
+    // uid, is the uid).
+    let (stdout, _) = show_self_as(&uid.to_string(), true);
+    assert_eq!(field(&stdout, "Gid"), format!("{uid}\t{uid}\t{uid}\t{uid}"), "{stdout}");
+    assert_eq!(groups(&stdout), expected, "the user's groups for a bare uid:\n{stdout}");
+
+    // The same user without --user-groups: none.
+    let (stdout, stderr) = show_self_as(&user.name, false);
+    assert_eq!(field(&stdout, "Gid"), format!("{primary}\t{primary}\t{primary}\t{primary}"), "{stdout}");
+    assert_eq!(field(&stdout, "Groups"), "", "no supplementary group without --user-groups: {stdout}");
+    assert!(stderr.contains(&format!("gid {primary}, no supplementary group (cleared)")), "{stderr}");
+}
+
+#[test]
+fn user_groups_without_user_is_a_usage_error() {
+    let out = Command::new(bin("denytrace"))
+        .args(["run", "--user-groups", "--", "/bin/echo", "RAN"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("running denytrace");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("the following required arguments were not provided") && stderr.contains("--user <UID[:GID]>"), "{stderr}");
+    assert!(out.stdout.is_empty(), "the command did not run");
+}
+
+#[test]
+fn user_groups_for_a_uid_unknown_to_the_system_is_refused_clearly() {
+    // A uid without a passwd entry (the first free one from an arbitrary high start).
+    // SAFETY: getpwuid has no preconditions; only the null test reads its result.
+    let uid = (3_900_000_000u32..4_000_000_000).find(|&u| unsafe { libc::getpwuid(u) }.is_null()).expect("a free uid");
+    let out = Command::new(bin("denytrace"))
+        .args(["run", "--user", &uid.to_string(), "--user-groups", "--", "/bin/echo", "RAN"])
+        .env("PATH", PLAIN_PATH)
+        .stdin(Stdio::null())
+        .output()
+        .expect("running denytrace");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(125), "{stderr}");
+    assert_eq!(
+        stderr,
+        format!("denytrace: --user-groups needs a user known to the system: uid {uid} has no entry in the user database\n")
+    );
+    assert!(out.stdout.is_empty(), "the command did not run");
 }
 
 /// Whether `dir` is on a file system mounted `nosuid` (where the set-user-ID bit means nothing).

@@ -95,9 +95,16 @@ pub struct OutputArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Run the command as this user (uid or name, optionally :gid); supplementary groups are
-    /// cleared and no descriptor beyond stdin, stdout and stderr is passed on.
+    /// cleared (unless --user-groups) and no descriptor beyond stdin, stdout and stderr is passed
+    /// on.
     #[arg(long, value_name = "UID[:GID]")]
     pub user: Option<String>,
+    /// With --user: give the command the user's supplementary groups instead of none, as
+    /// initgroups(3) would at login: the user's primary group and every group the group database
+    /// (/etc/group) lists them in. The user must be known to the system (a name, or a uid with a
+    /// passwd entry).
+    #[arg(long, requires = "user")]
+    pub user_groups: bool,
     /// Output options.
     #[command(flatten)]
     pub output: OutputArgs,

@@ -35,9 +35,21 @@ fn cstring(bytes: &[u8]) -> Result<CString> {
     CString::new(bytes).map_err(|_| anyhow!("an argument contains a NUL byte"))
 }
 
+/// Who the command runs as with `--user`, resolved before the fork (the child makes no user or
+/// group database lookup).
+#[derive(Debug)]
+pub struct Credentials {
+    /// Real, effective and saved uid.
+    pub uid: u32,
+    /// Real, effective and saved gid.
+    pub gid: u32,
+    /// Supplementary groups; empty for none.
+    pub groups: Vec<libc::gid_t>,
+}
+
 /// Forks a child that will exec `program` with `args` (argv\[0\] included), optionally as
-/// `user` (uid, gid) with supplementary groups cleared and only stdio passed on.
-pub fn spawn_held(program: &Path, args: &[OsString], user: Option<(u32, u32)>) -> Result<Held> {
+/// `user` (its supplementary groups, gid, then uid) with only stdio passed on.
+pub fn spawn_held(program: &Path, args: &[OsString], user: Option<&Credentials>) -> Result<Held> {
     // Everything the child needs is allocated before fork: after it only async-signal-safe calls.
     let path = cstring(program.as_os_str().as_bytes())?;
     let argv_owned = args.iter().map(|a| cstring(a.as_bytes())).collect::<Result<Vec<_>>>()?;
@@ -70,7 +82,7 @@ unsafe fn child(
     hold_r: i32,
     hold_w: i32,
     err_w: i32,
-    user: Option<(u32, u32)>,
+    user: Option<&Credentials>,
 ) -> ! {
     let fail = |step: u8| -> ! {
         let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
@@ -92,14 +104,17 @@ unsafe fn child(
         if libc::read(hold_r, (&raw mut byte).cast(), 1) != 1 {
             libc::_exit(125);
         }
-        if let Some((uid, gid)) = user {
-            if libc::setgroups(0, std::ptr::null()) != 0 {
+        if let Some(user) = user {
+            // Groups first, while still privileged to change them; the list was prepared before
+            // the fork.
+            let groups = if user.groups.is_empty() { std::ptr::null() } else { user.groups.as_ptr() };
+            if libc::setgroups(user.groups.len(), groups) != 0 {
                 fail(1);
             }
-            if libc::setgid(gid) != 0 {
+            if libc::setgid(user.gid) != 0 {
                 fail(2);
             }
-            if libc::setuid(uid) != 0 {
+            if libc::setuid(user.uid) != 0 {
                 fail(3);
             }
             // No descriptor beyond stdio crosses into the command (the error pipe is CLOEXEC

@@ -4,7 +4,7 @@
 //! so nothing it does escapes tracing.
 
 use std::{
-    ffi::OsString,
+    ffi::{CStr, CString, OsString},
     os::{
         fd::{AsRawFd as _, FromRawFd as _, OwnedFd},
         unix::{ffi::OsStrExt as _, fs::PermissionsExt as _},
@@ -53,22 +53,61 @@ fn not_found(program: &OsString) -> anyhow::Error {
     Failure { code: EXIT_NOT_FOUND, message: format!("{}: command not found", Text::from_bytes(program.as_bytes())) }.into()
 }
 
-/// `--user UID[:GID]` (names resolved through the user database).
-fn parse_user(spec: &str) -> Result<(u32, u32)> {
+/// A passwd entry: what `--user-groups` needs to list a user's groups.
+struct Passwd {
+    name: CString,
+    uid: u32,
+    gid: u32,
+}
+
+/// Copies the entry `pw` points to (null: no entry).
+///
+/// # Safety
+/// `pw` is null or the fresh result of `getpwnam`/`getpwuid`, read before any other lookup.
+unsafe fn passwd(pw: *const libc::passwd) -> Option<Passwd> {
+    // SAFETY: non-null results point to a valid passwd entry with a NUL-terminated name.
+    (!pw.is_null()).then(|| unsafe {
+        Passwd { name: CStr::from_ptr((*pw).pw_name).to_owned(), uid: (*pw).pw_uid, gid: (*pw).pw_gid }
+    })
+}
+
+/// The groups `initgroups(name, gid)` would set: `gid` and every group the group database lists
+/// `name` in; sorted and without duplicates, as the kernel keeps them.
+fn group_list(name: &CStr, gid: u32) -> Result<Vec<libc::gid_t>> {
+    let mut room: libc::c_int = 32;
+    loop {
+        let mut groups: Vec<libc::gid_t> = vec![0; usize::try_from(room)?];
+        let mut count = room;
+        // SAFETY: `groups` has room for `count` entries; the name is NUL-terminated.
+        let rc = unsafe { libc::getgrouplist(name.as_ptr(), gid, groups.as_mut_ptr(), &raw mut count) };
+        if rc >= 0 {
+            groups.truncate(usize::try_from(count)?);
+            groups.sort_unstable();
+            groups.dedup();
+            return Ok(groups);
+        }
+        // Too small: glibc has set `count` to the number needed.
+        room = if count > room { count } else { room.saturating_mul(2) };
+        if room > 1 << 20 {
+            anyhow::bail!("listing the groups of {name:?}: more than {} groups", 1 << 20);
+        }
+    }
+}
+
+/// `--user UID[:GID]` (names resolved through the user database) and, with `--user-groups`, the
+/// user's supplementary groups: all resolved here, before the fork.
+fn parse_user(spec: &str, with_groups: bool) -> Result<child::Credentials> {
     let (user, group) = match spec.split_once(':') {
         Some((u, g)) => (u, Some(g)),
         None => (spec, None),
     };
-    let lookup = |name: &str| -> Option<(u32, u32)> {
-        let c = std::ffi::CString::new(name).ok()?;
-        // SAFETY: getpwnam with a NUL-terminated name; the result is read immediately.
-        let pw = unsafe { libc::getpwnam(c.as_ptr()) };
-        // SAFETY: non-null results point to a valid passwd entry.
-        (!pw.is_null()).then(|| unsafe { ((*pw).pw_uid, (*pw).pw_gid) })
-    };
-    let (uid, default_gid) = match user.parse::<u32>() {
-        Ok(uid) => (uid, uid),
-        Err(_) => lookup(user).ok_or_else(|| anyhow!("unknown user {user:?} in --user"))?,
+    let (uid, default_gid, entry) = if let Ok(uid) = user.parse::<u32>() {
+        (uid, uid, None)
+    } else {
+        let c = CString::new(user).map_err(|_| anyhow!("unknown user {user:?} in --user"))?;
+        // SAFETY: getpwnam with a NUL-terminated name; `passwd` copies the result at once.
+        let pw = unsafe { passwd(libc::getpwnam(c.as_ptr())) }.ok_or_else(|| anyhow!("unknown user {user:?} in --user"))?;
+        (pw.uid, pw.gid, Some(pw))
     };
     let gid = match group {
         None => default_gid,
@@ -76,7 +115,7 @@ fn parse_user(spec: &str) -> Result<(u32, u32)> {
             if let Ok(gid) = g.parse::<u32>() {
                 gid
             } else {
-                let c = std::ffi::CString::new(g)?;
+                let c = CString::new(g)?;
                 // SAFETY: getgrnam with a NUL-terminated name; the result is read immediately.
                 let gr = unsafe { libc::getgrnam(c.as_ptr()) };
                 if gr.is_null() {
@@ -87,7 +126,22 @@ fn parse_user(spec: &str) -> Result<(u32, u32)> {
             }
         }
     };
-    Ok((uid, gid))
+    let groups = if with_groups {
+        let entry = match entry {
+            Some(pw) => pw,
+            // SAFETY: getpwuid has no preconditions; `passwd` copies the result at once.
+            None => unsafe { passwd(libc::getpwuid(uid)) }.ok_or_else(|| {
+                anyhow!(
+                    "--user-groups needs a user known to the system: uid {uid} has no entry in the \
+                     user database"
+                )
+            })?,
+        };
+        group_list(&entry.name, entry.gid)?
+    } else {
+        Vec::new()
+    };
+    Ok(child::Credentials { uid, gid, groups })
 }
 
 /// Runs `denytrace run`.
@@ -99,7 +153,18 @@ pub async fn run(mut args: RunArgs) -> Result<u8> {
         crate::suggest::load_policy(policy)?;
     }
     let artifacts = crate::artifacts::prepare(&mut args)?;
-    let user = args.user.as_deref().map(parse_user).transpose()?;
+    let user = args.user.as_deref().map(|spec| parse_user(spec, args.user_groups)).transpose()?;
+    if let Some(user) = &user {
+        // The report's `target.user` is `--user` as given; the groups each refused process really
+        // had are in the evidence of its DAC verdicts.
+        let groups = if user.groups.is_empty() {
+            "no supplementary group".to_owned()
+        } else {
+            format!("supplementary groups {:?}", user.groups)
+        };
+        let how = if args.user_groups { "the user's, --user-groups" } else { "cleared" };
+        tracing::info!("the command runs as uid {}, gid {}, {groups} ({how})", user.uid, user.gid);
+    }
     let mut settings = Settings::new(Scope::Pids);
     if let Some(errnos) = super::parse_errnos(&args.output.errnos)? {
         settings.errnos = errnos;
@@ -110,7 +175,7 @@ pub async fn run(mut args: RunArgs) -> Result<u8> {
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut session = Session::start(&settings, &args.output, clock)?;
 
-    let held = child::spawn_held(&program, &args.command, user)?;
+    let held = child::spawn_held(&program, &args.command, user.as_ref())?;
     let pid = held.pid;
     if let Err(err) = session.tracer_mut().mark_pid(pid, true) {
         // Never let the command run untraced: it is still held, so stop it.
