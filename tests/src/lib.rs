@@ -36,6 +36,7 @@ pub fn in_ci() -> bool {
 }
 
 /// Returns false (and says so loudly) when `ok` is false outside CI; panics in CI.
+#[must_use]
 pub fn require(ok: bool, what: &str) -> bool {
     if ok {
         return true;
@@ -53,6 +54,7 @@ pub fn is_root() -> bool {
 }
 
 /// Requires root (denytrace loads eBPF programs).
+#[must_use]
 pub fn require_root() -> bool {
     require(is_root(), "root (CAP_BPF, CAP_PERFMON) to load eBPF programs")
 }
@@ -71,6 +73,7 @@ pub struct Run {
 }
 
 /// Runs `denytrace run --report FILE <extra> -- <command>` and reads the report (see [`run_env`]).
+#[must_use]
 pub fn run(extra: &[&str], command: &[&str]) -> Run {
     run_env(extra, command, &[])
 }

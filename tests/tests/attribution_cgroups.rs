@@ -35,7 +35,7 @@ fn pids_max_refusing_a_fork_is_cgroup_pids_not_rlimit() {
         return;
     }
     let Some(cgroup) = CgroupV1::new("pids", "pids") else {
-        require(false, "the cgroup v1 pids controller at /sys/fs/cgroup/pids");
+        let _ = require(false, "the cgroup v1 pids controller at /sys/fs/cgroup/pids");
         return;
     };
     cgroup.write("pids.max", "3");
@@ -63,7 +63,7 @@ fn a_deny_by_default_devices_list_is_device_cgroup_certain() {
         return;
     }
     let Some(cgroup) = CgroupV1::new("devices", "devices") else {
-        require(false, "the cgroup v1 devices controller at /sys/fs/cgroup/devices");
+        let _ = require(false, "the cgroup v1 devices controller at /sys/fs/cgroup/devices");
         return;
     };
     // Deny everything, then allow /dev/zero fully and /dev/null for reading only.
@@ -92,7 +92,7 @@ fn a_hidden_devices_deny_entry_is_device_cgroup_likely() {
         return;
     }
     let Some(cgroup) = CgroupV1::new("devices", "devdeny") else {
-        require(false, "the cgroup v1 devices controller at /sys/fs/cgroup/devices");
+        let _ = require(false, "the cgroup v1 devices controller at /sys/fs/cgroup/devices");
         return;
     };
     cgroup.write("devices.deny", "c 1:3 rwm");
