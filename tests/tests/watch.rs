@@ -167,3 +167,69 @@ fn watch_pid_prints_live_lines_and_ends_with_the_pid() {
     }
     drop(target);
 }
+
+/// `watch --cgroup` follows a process that moves into the watched cgroup and out again, though
+/// each of its threads' membership is noted between syscalls: the shell's refused open before the
+/// move and after it moved out are not reported, the one while inside is. The shell makes the
+/// refused opens itself (`true < FILE`: a regular builtin, so the failed redirection does not end
+/// the shell) and waits with builtins only, so nothing but the move tells
+/// the programs it changed cgroup. The report says the membership cache was used.
+#[test]
+fn watch_cgroup_follows_a_process_moving_in_and_out() {
+    let Some(root) = denytrace_tests::require_root_and_cgroup2() else {
+        return;
+    };
+    let cg = root.join(format!("denytrace-test-move-{}", std::process::id()));
+    std::fs::create_dir(&cg).expect("mkdir");
+    let dir = TempDir::new("cg-move");
+    open_dir(&dir.0);
+    let (before, inside, after) = (dir.join("before"), dir.join("inside"), dir.join("after"));
+    for f in [&before, &inside, &after] {
+        root_secret(f);
+    }
+    let report = dir.join("report.json");
+    let mut watch = start_watch(&["--report", s(&report), "--cgroup", s(&cg)], &dir);
+    attached(watch.pid());
+    let script = format!(
+        "true 2>/dev/null < {b}; : > {d}/step1; while [ ! -e {d}/go1 ]; do :; done; \
+         true 2>/dev/null < {i}; : > {d}/step2; while [ ! -e {d}/go2 ]; do :; done; \
+         true 2>/dev/null < {a}; : > {d}/step3",
+        b = s(&before),
+        i = s(&inside),
+        a = s(&after),
+        d = s(&dir.0),
+    );
+    let mut shell = Child(
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c", &script])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("starting the shell"),
+    );
+    let leave = |pid: u32| std::fs::write(root.join("cgroup.procs"), pid.to_string());
+    let cleanup = denytrace_tests::Defer(|| {
+        let _ = std::fs::remove_dir(&cg);
+    });
+    assert!(wait_for(20, || dir.join("step1").exists()), "the shell's first open");
+    std::fs::write(cg.join("cgroup.procs"), shell.pid().to_string()).expect("moving the shell in");
+    std::fs::write(dir.join("go1"), "").expect("go1");
+    assert!(wait_for(20, || dir.join("step2").exists()), "the shell's second open");
+    leave(shell.pid()).expect("moving the shell out");
+    std::fs::write(dir.join("go2"), "").expect("go2");
+    assert!(wait_for(20, || dir.join("step3").exists()), "the shell's third open");
+    assert!(shell.0.wait().expect("reaping the shell").success());
+    // SAFETY: signalling the denytrace this test started, by its pid.
+    unsafe { libc::kill(i32::try_from(watch.pid()).expect("pid"), libc::SIGTERM) };
+    assert!(wait_exit(&mut watch, 20).success(), "{}", read(&dir, "watch.err"));
+    drop(cleanup);
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("JSON");
+    let paths: Vec<(&str, u64)> = r["denials"]
+        .as_array()
+        .expect("denials")
+        .iter()
+        .map(|d| (d["path"].as_str().unwrap_or(""), d["count"].as_u64().unwrap_or(0)))
+        .collect();
+    assert_eq!(paths, vec![(s(&inside), 1)], "only the open made inside the cgroup: {:#}", r["denials"]);
+    let cache = r["host"]["mechanisms"].as_array().expect("mechanisms").iter().find(|m| m["name"] == "raw_tracepoint:cgroup_attach_task").cloned();
+    assert_eq!(cache.map(|m| m["used"].clone()), Some(serde_json::Value::Bool(true)), "{:#}", r["host"]["mechanisms"]);
+}

@@ -2,7 +2,7 @@
 
 use core::{
     arch::asm,
-    ptr::{addr_of, read_volatile},
+    ptr::{addr_of, read_volatile, write_volatile},
 };
 
 use aya_ebpf::{
@@ -87,6 +87,9 @@ static NR_LANDLOCK_RESTRICT_SELF: u32 = u32::MAX;
 static NR_SECCOMP: u32 = u32::MAX;
 #[unsafe(no_mangle)]
 static NR_PRCTL: u32 = u32::MAX;
+/// 1 when the cgroup membership cache may be used: cgroup mode, with `dt_cgroup_move` attached.
+#[unsafe(no_mangle)]
+static CGROUP_CACHE_ON: u32 = 0;
 /// 1 when `sched_process_exit`'s prototype has the `group_dead` argument (6.13+).
 #[unsafe(no_mangle)]
 static EXIT_HAS_GROUP_DEAD: u32 = 0;
@@ -121,6 +124,17 @@ static EVENTS: RingBuf = RingBuf::with_byte_size(8 << 20, 0);
 #[map]
 static TRACED: Array<u64> = Array::with_max_entries(1 << 16, 0);
 /// Per-thread state of traced threads.
+/// Cgroup mode: each thread's membership as last asked of the kernel. Word `tid / 16` holds in bit
+/// `2 * (tid % 16)` "known" and in the next bit "member", and in its upper 32 bits the generation
+/// (`CGROUP_GEN`) they were asked under; a word of another generation is not trusted. Sized by the
+/// loader from `pid_max`.
+#[map]
+static CGROUP_CACHE: Array<u64> = Array::with_max_entries(1 << 18, 0);
+/// `[0]`: the generation of `CGROUP_CACHE`, bumped at every fork (the child may reuse the thread
+/// id of a task that was asked under the current generation) and after any task changed cgroup.
+#[map]
+static CGROUP_GEN: Array<u64> = Array::with_max_entries(1, 0);
+
 #[map]
 static TASKS: HashMap<u32, TaskState> = HashMap::with_max_entries(65536, 0);
 /// Which arguments each syscall has that name objects.
@@ -172,17 +186,67 @@ fn bit_set(mask: &[u64; 3], bit: u32) -> bool {
     word < 3 && mask[word] & (1 << (bit % 64)) != 0
 }
 
-/// Whether thread `tid` is in the traced set.
+/// Whether thread `tid`, the current one, is in the traced set.
 #[inline(always)]
 fn is_traced(tid: u32) -> bool {
     match setting!(MODE) {
         mode::ALL => true,
-        mode::CGROUP => {
-            // SAFETY: helper without pointer arguments.
-            let id = unsafe { bpf_get_current_ancestor_cgroup_id(setting!(CGROUP_LEVEL) as i32) };
-            id == setting!(CGROUP_ID)
-        }
+        mode::CGROUP => in_watched_cgroup(tid),
         _ => pid_marked(tid),
+    }
+}
+
+/// Asks the kernel whether the current task is in the watched cgroup or below it.
+#[inline(always)]
+fn ask_cgroup() -> bool {
+    // SAFETY: helper without pointer arguments.
+    let id = unsafe { bpf_get_current_ancestor_cgroup_id(setting!(CGROUP_LEVEL) as i32) };
+    id == setting!(CGROUP_ID)
+}
+
+/// Whether the current thread `tid` is in the watched cgroup: from `CGROUP_CACHE` when its bits
+/// there are of the current generation (an inlined array read, no helper), else asked of the
+/// kernel and noted.
+///
+/// Why a noted answer stays right: bits are only trusted under the generation read *before* they
+/// were asked, and the generation changes after every cgroup move (`cgroup_attach_task` fires once
+/// the move is done) and at every fork before the child first runs (so a reused thread id never
+/// inherits its predecessor's bits). Writes are plain stores of the whole word: a concurrent
+/// writer can only lose another thread's bits (asked again next time), never make stale ones
+/// current, since every word carries the generation its bits were asked under.
+#[inline(always)]
+fn in_watched_cgroup(tid: u32) -> bool {
+    if setting!(CGROUP_CACHE_ON) == 0 {
+        return ask_cgroup();
+    }
+    let Some(generation) = CGROUP_GEN.get_ptr(0) else {
+        return ask_cgroup();
+    };
+    // SAFETY: points into the array map's value; read before asking (see above).
+    let generation = unsafe { read_volatile(generation) } as u32;
+    let Some(word) = CGROUP_CACHE.get_ptr_mut(tid / 16) else {
+        return ask_cgroup();
+    };
+    // SAFETY: points into the array map's value, valid and 8-byte aligned.
+    let bits = unsafe { read_volatile(word) };
+    let shift = (tid % 16) * 2;
+    let current = (bits >> 32) as u32 == generation;
+    if current && (bits >> shift) & 1 != 0 {
+        return (bits >> shift) & 2 != 0;
+    }
+    let member = ask_cgroup();
+    let others = if current { bits & 0xffff_ffff & !(3u64 << shift) } else { 0 };
+    let mine = (1u64 | (u64::from(member) << 1)) << shift;
+    // SAFETY: as above; a plain store (see the function's comment on concurrent writers).
+    unsafe { write_volatile(word, (u64::from(generation) << 32) | others | mine) };
+    member
+}
+
+/// Invalidates every noted cgroup membership.
+#[inline(always)]
+fn new_cgroup_generation() {
+    if let Some(generation) = CGROUP_GEN.get_ptr_mut(0) {
+        atomic_add(generation, 1);
     }
 }
 
@@ -199,9 +263,8 @@ fn current_traced_tid() -> Option<u32> {
     match setting!(MODE) {
         mode::ALL => Some(bpf_get_current_pid_tgid() as u32),
         mode::CGROUP => {
-            // SAFETY: helper without pointer arguments.
-            let id = unsafe { bpf_get_current_ancestor_cgroup_id(setting!(CGROUP_LEVEL) as i32) };
-            (id == setting!(CGROUP_ID)).then(|| bpf_get_current_pid_tgid() as u32)
+            let tid = bpf_get_current_pid_tgid() as u32;
+            in_watched_cgroup(tid).then_some(tid)
         }
         _ => {
             let tid = bpf_get_current_pid_tgid() as u32;
@@ -740,6 +803,10 @@ fn emit_denial(regs: u64, nr: i64, ret: i64, flags: u32, failed_caps: u64, spec:
 /// tasks are traced, from birth.
 #[raw_tracepoint(tracepoint = "sched_process_fork")]
 pub fn dt_fork(ctx: RawTracePointContext) -> i32 {
+    if setting!(CGROUP_CACHE_ON) == 1 {
+        // Before the child first runs: it may reuse a thread id noted in CGROUP_CACHE.
+        new_cgroup_generation();
+    }
     let tid = bpf_get_current_pid_tgid() as u32;
     if !is_traced(tid) {
         return 0;
@@ -755,6 +822,16 @@ pub fn dt_fork(ctx: RawTracePointContext) -> i32 {
     if TASKS.insert(&child_tid, &state, 0).is_err() {
         count_loss(loss::TASK_MAP_FULL);
     }
+    0
+}
+
+/// `cgroup_attach_task(struct cgroup *dst_cgrp, const char *path, struct task_struct *task, bool
+/// threadgroup)`, fired once a task (or a whole thread group) has moved to another cgroup
+/// (kernel/cgroup/cgroup.c, `cgroup_attach_task`, 4.x onwards): every noted membership is
+/// invalidated. Attached in cgroup mode only.
+#[raw_tracepoint(tracepoint = "cgroup_attach_task")]
+pub fn dt_cgroup_move(_ctx: RawTracePointContext) -> i32 {
+    new_cgroup_generation();
     0
 }
 

@@ -217,7 +217,11 @@ impl Tracer {
         let mut hook_params = StdHashMap::new();
         let mut skipped = Vec::new();
         let hidden = hidden_tracepoints();
-        for hook in kernel::offsets::HOOKS {
+        let hooks: Vec<&kernel::offsets::Hook> = kernel::offsets::HOOKS
+            .iter()
+            .filter(|h| h.program != "dt_cgroup_move" || mode_value == mode::CGROUP)
+            .collect();
+        for &hook in &hooks {
             let checked = if hidden.iter().any(|t| t == hook.tracepoint) {
                 Err(anyhow!(
                     "BTF: no typedef `btf_trace_{0}`: the kernel has no tracepoint `{0}` \
@@ -237,12 +241,15 @@ impl Tracer {
             }
         }
         let exit_has_group_dead: u32 = u32::from(hook_params.get("dt_exit") == Some(&2));
+        // The membership cache is only right while every cgroup move is seen.
+        let cgroup_cache_on: u32 = u32::from(hook_params.contains_key("dt_cgroup_move"));
         let trampoline_note = kernel::features::trampoline_note_for(&btf);
         // The parsed BTF (the raw blob and an index of every name) is large, and aya parses the
         // kernel's BTF again in `EbpfLoader::new`: free ours first so the two never add up in the
         // peak RSS.
         drop(btf);
         let words = pid_max().div_ceil(64).max(1);
+        let cache_words = if cgroup_cache_on == 1 { pid_max().div_ceil(16).max(1) } else { 1 };
         let (ring_bytes, agg_entries, task_entries) = settings.sizes()?;
 
         let mut loader = EbpfLoader::new();
@@ -257,8 +264,10 @@ impl Tracer {
             .override_global("NR_SECCOMP", &nr_seccomp, true)
             .override_global("NR_PRCTL", &nr_prctl, true)
             .override_global("EXIT_HAS_GROUP_DEAD", &exit_has_group_dead, true)
+            .override_global("CGROUP_CACHE_ON", &cgroup_cache_on, true)
             .map_max_entries("EVENTS", ring_bytes)
             .map_max_entries("TRACED", words)
+            .map_max_entries("CGROUP_CACHE", cache_words)
             .map_max_entries("TASKS", task_entries)
             .map_max_entries("AGG", agg_entries);
         let mut ebpf = loader.load(OBJECT).map_err(|e| {
@@ -273,7 +282,7 @@ impl Tracer {
             }
         }
 
-        for hook in kernel::offsets::HOOKS {
+        for &hook in &hooks {
             if let Some((_, err)) = skipped.iter().find(|(h, _)| h.program == hook.program) {
                 mechanisms.push(Mechanism {
                     name: format!("raw_tracepoint:{}", hook.tracepoint),
@@ -292,9 +301,15 @@ impl Tracer {
                 Ok(_link) => mechanisms.push(Mechanism {
                     name: format!("raw_tracepoint:{}", hook.tracepoint),
                     used: true,
-                    detail: String::new(),
+                    detail: if hook.program == "dt_cgroup_move" {
+                        "each thread's cgroup membership is noted, and asked again after any cgroup move or fork".into()
+                    } else {
+                        String::new()
+                    },
                 }),
-                Err(e) if hook.required => {
+                // Once its prototype matched, the programs were loaded trusting the membership
+                // cache, which is only right while cgroup moves are seen.
+                Err(e) if hook.required || hook.program == "dt_cgroup_move" => {
                     return Err(shorten(e).context(format!(
                         "loading or attaching the {} program (needs CAP_BPF and CAP_PERFMON, or root)",
                         hook.tracepoint

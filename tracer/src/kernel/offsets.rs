@@ -199,6 +199,7 @@ pub struct Hook {
 }
 
 /// Every hook, in attach order (fork tracking before the syscall hooks so no child is missed).
+/// `dt_cgroup_move` is attached in cgroup mode only.
 pub const HOOKS: &[Hook] = &[
     Hook {
         program: "dt_fork",
@@ -213,6 +214,13 @@ pub const HOOKS: &[Hook] = &[
         prototypes: &[&["struct task_struct *", "bool"], &["struct task_struct *"]],
         required: true,
         without: "exits would not be seen",
+    },
+    Hook {
+        program: "dt_cgroup_move",
+        tracepoint: "cgroup_attach_task",
+        prototypes: &[&["struct cgroup *", "const char *", "struct task_struct *", "bool"]],
+        required: false,
+        without: "cgroup membership is asked of the kernel on every syscall (a helper call more per syscall outside the traced set)",
     },
     Hook {
         program: "dt_exec",
