@@ -10,6 +10,7 @@
 use denytrace::{
     attribution::Context,
     clock::Clock,
+    collect::{Collector, Update},
     decode::{self, Record},
     describe,
     model::DenialEntry,
@@ -76,5 +77,10 @@ fuzz_target!(|data: &[u8]| {
             Context::default().on_setup(&s, &clock);
         }
         Record::OomVictim(o) => check_name(decode::c_bytes(&o.comm)),
+        // A running count for a denial whose first record never came changes nothing.
+        Record::Count(c) => {
+            let mut collector = Collector::new(clock, Context::default());
+            assert_eq!(collector.on_record(Record::Count(c)), Update::Quiet);
+        }
     }
 });

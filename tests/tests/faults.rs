@@ -347,6 +347,47 @@ fn ended_processes_leave_the_aggregation_map() {
     assert!(stat(&r, "records") <= 30 + 5, "{:#}", r["stats"]);
 }
 
+/// A storm of identical refusals crosses the ring buffer as one record and a few running counts
+/// (one per period at most; 50 ms here, 1 s by default), in `--events` as `count` lines that only
+/// grow; the report's total is exact.
+#[test]
+fn a_storm_sends_running_counts_and_an_exact_total() {
+    if !require_root() {
+        return;
+    }
+    let dir = TempDir::new("counts");
+    open_dir(&dir.0);
+    let workload = nobody_bin("dt-workload", &dir);
+    let secret = dir.join("secret");
+    root_secret(&secret);
+    let events = dir.join("events.jsonl");
+    let (out, r) = run_with(
+        &[("DENYTRACE_COUNT_PERIOD_MS", "50")],
+        &["--user", "65534", "--events", s(&events)],
+        &[s(&workload), "fail-open-loop", "300000", s(&secret)],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(count_on(&r, &secret), 300_000, "{:#}", r["stats"]);
+    assert_eq!((stat(&r, "records"), stat(&r, "lost")), (1, 0), "{:#}", r["stats"]);
+    let lines: Vec<Value> = std::fs::read_to_string(&events)
+        .expect("events file")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let counts: Vec<u64> = lines
+        .iter()
+        .filter(|l| l["event"] == "count")
+        .inspect(|l| assert_eq!(l["denial"]["path"].as_str(), Some(s(&secret)), "{l:#}"))
+        .map(|l| l["denial"]["count"].as_u64().expect("count"))
+        .collect();
+    assert!(counts.len() >= 2, "running counts {counts:?}");
+    assert!(counts.windows(2).all(|w| w[0] < w[1]) && counts.iter().all(|&c| c > 1 && c <= 300_000), "{counts:?}");
+    let first = lines.iter().position(|l| l["event"] == "denial").expect("the first record's line");
+    let first_count = lines.iter().position(|l| l["event"] == "count").expect("a count line");
+    assert!(first < first_count, "the denial's line comes before its counts");
+}
+
 /// Two `watch --pid` on the same process at once: both see the same denials.
 #[test]
 fn two_instances_see_the_same_denials() {

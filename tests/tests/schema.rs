@@ -382,6 +382,10 @@ fn real_reports_and_event_lines_match_the_documented_schema() {
                 assert_eq!(d.count, 1, "a denial line is the first occurrence");
                 check_causes(std::slice::from_ref(&d));
             }
+            "count" => {
+                let d = event.denial.expect("count payload");
+                assert!(d.count >= 2, "a running count comes after a repeat: {line}");
+            }
             "signal" => assert!(event.signal.is_some()),
             "exit" => assert!(event.exit.is_some()),
             other => panic!("unknown event {other:?}"),

@@ -38,6 +38,8 @@ pub mod kind {
     pub const SETUP: u32 = 5;
     /// The OOM killer chose a traced task: [`super::OomVictim`].
     pub const OOM_VICTIM: u32 = 6;
+    /// The running count of an aggregated denial, sent at most once per period: [`super::Count`].
+    pub const COUNT: u32 = 7;
 }
 
 /// Bits of [`Denial::flags`].
@@ -285,6 +287,26 @@ pub struct AggValue {
     pub count: u64,
     /// Monotonic time of the latest one.
     pub last_ns: u64,
+    /// Monotonic time the count last crossed the ring buffer (the first record, or a [`Count`]).
+    pub reported_ns: u64,
+}
+
+/// The running count of an aggregated denial (`AGG`), sent when a repeat comes a period or more
+/// after the count was last sent: a storm shows as a few counts, not a million records. The exact
+/// total is read from `AGG` at the end (or when the process ends).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Count {
+    /// [`kind::COUNT`].
+    pub kind: u32,
+    /// Explicit padding.
+    pub _pad: u32,
+    /// The aggregation key (as in the denial's first record).
+    pub agg: AggKey,
+    /// The count so far.
+    pub count: u64,
+    /// Monotonic time of the latest denial.
+    pub last_ns: u64,
 }
 
 /// Identity of the task a record is about, as the kernel saw it when the record was made.
@@ -522,7 +544,8 @@ const _: () = assert!(core::mem::size_of::<SyscallSpec>() == 8);
 const _: () = assert!(core::mem::size_of::<KernelOffsets>() == 8 + 4 * 40);
 const _: () = assert!(core::mem::size_of::<TaskState>() == 16);
 const _: () = assert!(core::mem::size_of::<AggKey>() == 32);
-const _: () = assert!(core::mem::size_of::<AggValue>() == 16);
+const _: () = assert!(core::mem::size_of::<AggValue>() == 24);
+const _: () = assert!(core::mem::size_of::<Count>() == 8 + 32 + 16);
 const _: () = assert!(core::mem::size_of::<TaskIdentity>() == 40 + 16 + COMM_LEN);
 const _: () = assert!(
     core::mem::size_of::<Denial>()

@@ -17,7 +17,7 @@ use aya_ebpf::{
     programs::RawTracePointContext,
 };
 use denytrace_common::{
-    AggKey, AggValue, BUF_CAP, COMM_LEN, GROUPS_CAP, Denial, Exec, Exit, KernelOffsets, LANDLOCK_MAX_LAYERS,
+    AggKey, AggValue, BUF_CAP, COMM_LEN, Count, GROUPS_CAP, Denial, Exec, Exit, KernelOffsets, LANDLOCK_MAX_LAYERS,
     NO_ARG, OomVictim, SYSCALL_SLOTS, Setup, Signal, SyscallSpec,
     TaskIdentity, TaskState, denial_flag, kind, loss, mode, offset_valid, setup_kind, signal_info,
     spec_flag, task_flag,
@@ -87,6 +87,9 @@ static NR_LANDLOCK_RESTRICT_SELF: u32 = u32::MAX;
 static NR_SECCOMP: u32 = u32::MAX;
 #[unsafe(no_mangle)]
 static NR_PRCTL: u32 = u32::MAX;
+/// Least time between two running counts of one aggregated denial (0: none are sent).
+#[unsafe(no_mangle)]
+static COUNT_PERIOD_NS: u64 = 0;
 /// 1 when the cgroup membership cache may be used: cgroup mode, with `dt_cgroup_move` attached.
 #[unsafe(no_mangle)]
 static CGROUP_CACHE_ON: u32 = 0;
@@ -731,6 +734,7 @@ fn emit_denial(regs: u64, nr: i64, ret: i64, flags: u32, failed_caps: u64, spec:
         atomic_add(unsafe { &raw mut (*value).count }, 1);
         // SAFETY: as above; a racy store of a timestamp is harmless.
         unsafe { (*value).last_ns = now };
+        report_count(&key, value, now);
         return;
     }
     // The first of its kind: the rest of the record.
@@ -774,7 +778,7 @@ fn emit_denial(regs: u64, nr: i64, ret: i64, flags: u32, failed_caps: u64, spec:
     }
     event.agg = key;
     // BPF_NOEXIST: if another CPU inserted the same key meanwhile, count there instead.
-    let aggregated = match AGG.insert(&key, &AggValue { count: 1, last_ns: now }, 1) {
+    let aggregated = match AGG.insert(&key, &AggValue { count: 1, last_ns: now, reported_ns: now }, 1) {
         Ok(()) => {
             event.flags |= denial_flag::AGGREGATED;
             true
@@ -797,6 +801,35 @@ fn emit_denial(regs: u64, nr: i64, ret: i64, flags: u32, failed_caps: u64, spec:
             let _ = AGG.remove(&key);
         }
     }
+}
+
+/// Sends the running count of `key` when it was last sent a period or more ago. Two CPUs may both
+/// send one (the store of `reported_ns` is not atomic): the user side keeps the larger count.
+#[inline(always)]
+fn report_count(key: &AggKey, value: *mut AggValue, now: u64) {
+    let period = setting!(COUNT_PERIOD_NS);
+    // SAFETY: `value` points into the hash map's element.
+    let reported = unsafe { read_volatile(&raw const (*value).reported_ns) };
+    if period == 0 || now.wrapping_sub(reported) < period {
+        return;
+    }
+    // SAFETY: as above.
+    unsafe { (*value).reported_ns = now };
+    let Some(mut entry) = EVENTS.reserve::<Count>(0) else {
+        count_loss(loss::RING_OTHER);
+        return;
+    };
+    let record = entry.as_mut_ptr();
+    // SAFETY: reserved space of the right size; every field written before submit; `value` as
+    // above.
+    unsafe {
+        (*record).kind = kind::COUNT;
+        (*record)._pad = 0;
+        (*record).agg = *key;
+        (*record).count = read_volatile(&raw const (*value).count);
+        (*record).last_ns = now;
+    }
+    entry.submit(0);
 }
 
 /// `sched_process_fork(struct task_struct *parent, struct task_struct *child)`: children of traced

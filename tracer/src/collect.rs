@@ -26,6 +26,15 @@ struct EntryKey {
     ret: i64,
 }
 
+/// An in-kernel counter known to the user side.
+#[derive(Debug, Clone, Copy)]
+struct AggSlot {
+    /// The entry it adds to.
+    entry: usize,
+    /// The largest count seen for it so far (1 at its first record).
+    seen: u64,
+}
+
 /// What a record changed, for live output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Update {
@@ -33,6 +42,8 @@ pub enum Update {
     NewDenial(usize),
     /// Another occurrence of a known one.
     Repeat(usize),
+    /// The kernel's running count of a repeating one ([`Collector::running`]).
+    Count(usize),
     /// A signal for a traced process ([`Fates::last_signal`]).
     Signal,
     /// A traced process ended ([`Fates::last_exit`]).
@@ -53,8 +64,11 @@ pub struct Collector {
     /// processes that ended (taken out of `AGG`).
     folded: Vec<u64>,
     index: HashMap<EntryKey, usize>,
-    /// In-kernel counters known from their first record, and the entry each adds to.
-    by_agg: HashMap<AggKey, usize>,
+    /// Best known running total of each entry: `folded` plus what is known of its live in-kernel
+    /// counters (from their first record and their running counts).
+    so_far: Vec<u64>,
+    /// In-kernel counters known from their first record.
+    by_agg: HashMap<AggKey, AggSlot>,
     /// Those counters by process, to take them out of `AGG` when it ends.
     agg_by_tgid: HashMap<u32, Vec<AggKey>>,
     /// Ended processes whose counters are still in `AGG`.
@@ -79,6 +93,7 @@ impl Collector {
             first_ns: Vec::new(),
             last_ns: Vec::new(),
             folded: Vec::new(),
+            so_far: Vec::new(),
             index: HashMap::new(),
             by_agg: HashMap::new(),
             agg_by_tgid: HashMap::new(),
@@ -144,6 +159,19 @@ impl Collector {
                 self.context.on_exit(x.task.pid);
                 Update::Exit
             }
+            Record::Count(c) => {
+                let Some(slot) = self.by_agg.get_mut(&c.agg) else {
+                    // Its first record was lost (counted), or the process already ended.
+                    return Update::Quiet;
+                };
+                let i = slot.entry;
+                if c.count > slot.seen {
+                    self.so_far[i] += c.count - slot.seen;
+                    slot.seen = c.count;
+                }
+                self.last_ns[i] = self.last_ns[i].max(c.last_ns);
+                Update::Count(i)
+            }
             Record::OomVictim(o) => {
                 self.fates.on_oom(&o);
                 Update::Quiet
@@ -184,6 +212,7 @@ impl Collector {
                 self.track_agg(d.agg, i);
             } else {
                 self.folded[i] += 1;
+                self.so_far[i] += 1;
             }
             self.first_ns[i] = self.first_ns[i].min(d.ts_ns);
             self.last_ns[i] = self.last_ns[i].max(d.ts_ns);
@@ -212,6 +241,7 @@ impl Collector {
         self.first_ns.push(d.ts_ns);
         self.last_ns.push(d.ts_ns);
         self.folded.push(u64::from(!aggregated));
+        self.so_far.push(u64::from(!aggregated));
         self.index.insert(key, i);
         if aggregated {
             self.track_agg(d.agg, i);
@@ -220,7 +250,9 @@ impl Collector {
     }
 
     fn track_agg(&mut self, key: AggKey, i: usize) {
-        if self.by_agg.insert(key, i).is_none() {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.by_agg.entry(key) {
+            slot.insert(AggSlot { entry: i, seen: 1 });
+            self.so_far[i] += 1;
             self.agg_by_tgid.entry(key.tgid).or_default().push(key);
         }
     }
@@ -252,10 +284,11 @@ impl Collector {
                     }
                 };
                 let key = keys.pop().expect("just seen");
-                let Some(i) = self.by_agg.remove(&key) else { continue };
+                let Some(AggSlot { entry: i, seen }) = self.by_agg.remove(&key) else { continue };
                 match value {
                     Some(v) => {
                         self.folded[i] += v.count;
+                        self.so_far[i] += v.count.saturating_sub(seen);
                         self.last_ns[i] = self.last_ns[i].max(v.last_ns);
                     }
                     None => self.folded[i] += 1,
@@ -273,6 +306,16 @@ impl Collector {
         &self.entries[i]
     }
 
+    /// The entry at `i` with its running count and latest time (live output; the exact count is
+    /// in the report).
+    #[must_use]
+    pub fn running(&self, i: usize) -> DenialEntry {
+        let mut e = self.entries[i].clone();
+        e.count = self.so_far[i];
+        e.last_seen = self.clock.wall(self.last_ns[i]);
+        e
+    }
+
     /// Applies the kernel's counts and returns the entries (in first-seen order) and the stats.
     #[must_use]
     pub fn finish(
@@ -283,7 +326,7 @@ impl Collector {
     ) -> (Vec<DenialEntry>, Stats) {
         let mut counts = self.folded.clone();
         let mut last = self.last_ns.clone();
-        for (key, &i) in &self.by_agg {
+        for (key, &AggSlot { entry: i, .. }) in &self.by_agg {
             if let Some(v) = agg.get(key) {
                 counts[i] += v.count;
                 last[i] = last[i].max(v.last_ns);

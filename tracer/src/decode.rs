@@ -4,7 +4,7 @@
 use std::mem::size_of;
 
 use anyhow::{Result, bail};
-use denytrace_common::{Denial, Exec, Exit, OomVictim, Setup, Signal, TaskIdentity, kind};
+use denytrace_common::{Count, Denial, Exec, Exit, OomVictim, Setup, Signal, TaskIdentity, kind};
 
 /// One record from the kernel.
 #[derive(Debug, Clone)]
@@ -21,6 +21,8 @@ pub enum Record {
     Setup(Box<Setup>),
     /// An OOM victim was chosen.
     OomVictim(OomVictim),
+    /// The running count of an aggregated denial.
+    Count(Count),
 }
 
 /// Marker for the plain-data record types that may be copied out of bytes.
@@ -41,6 +43,8 @@ unsafe impl Plain for Signal {}
 unsafe impl Plain for Setup {}
 // SAFETY: as above.
 unsafe impl Plain for OomVictim {}
+// SAFETY: as above.
+unsafe impl Plain for Count {}
 
 fn read<T: Plain>(bytes: &[u8]) -> Result<T> {
     if bytes.len() < size_of::<T>() {
@@ -76,6 +80,7 @@ impl TryFrom<&[u8]> for Record {
             kind::SIGNAL => Self::Signal(Box::new(read(bytes)?)),
             kind::SETUP => Self::Setup(Box::new(read(bytes)?)),
             kind::OOM_VICTIM => Self::OomVictim(read(bytes)?),
+            kind::COUNT => Self::Count(read(bytes)?),
             other => bail!("unknown record kind {other}"),
         })
     }

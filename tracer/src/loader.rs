@@ -52,6 +52,9 @@ pub struct Settings {
     pub agg_entries: u32,
     /// Threads tracked at once.
     pub task_entries: u32,
+    /// Least time between two running counts of one repeating denial (`watch` shows them, and
+    /// `--events` has them as `count` lines); 0 sends none.
+    pub count_period_ms: u32,
 }
 
 impl Settings {
@@ -65,6 +68,7 @@ impl Settings {
             ring_bytes: 4 << 20,
             agg_entries: 16384,
             task_entries: 65536,
+            count_period_ms: 1000,
         }
     }
 
@@ -76,11 +80,17 @@ impl Settings {
             knob("DENYTRACE_TASK_ENTRIES", self.task_entries, |v| v >= 1)?,
         ))
     }
+
+    /// The running-count period in nanoseconds after the testing knob `DENYTRACE_COUNT_PERIOD_MS`.
+    fn count_period_ns(&self) -> Result<u64> {
+        Ok(u64::from(knob("DENYTRACE_COUNT_PERIOD_MS", self.count_period_ms, |_| true)?) * 1_000_000)
+    }
 }
 
 /// Testing knobs: environment variables that replace the kernel maps' sizes so that the fault
 /// tests can overflow them (`DENYTRACE_RING_BYTES`, a power of two of at least 4096;
-/// `DENYTRACE_AGG_ENTRIES`; `DENYTRACE_TASK_ENTRIES`), documented in docs/reliability.md. Unset,
+/// `DENYTRACE_AGG_ENTRIES`; `DENYTRACE_TASK_ENTRIES`) or make the running counts of repeating
+/// denials come sooner (`DENYTRACE_COUNT_PERIOD_MS`), documented in docs/reliability.md. Unset,
 /// the setting applies; a value that is not a valid number is an error, never silently ignored.
 fn knob(name: &str, default: u32, valid: impl Fn(u32) -> bool) -> Result<u32> {
     let Some(raw) = std::env::var_os(name) else {
@@ -251,6 +261,7 @@ impl Tracer {
         let words = pid_max().div_ceil(64).max(1);
         let cache_words = if cgroup_cache_on == 1 { pid_max().div_ceil(16).max(1) } else { 1 };
         let (ring_bytes, agg_entries, task_entries) = settings.sizes()?;
+        let count_period_ns = settings.count_period_ns()?;
 
         let mut loader = EbpfLoader::new();
         loader
@@ -265,6 +276,7 @@ impl Tracer {
             .override_global("NR_PRCTL", &nr_prctl, true)
             .override_global("EXIT_HAS_GROUP_DEAD", &exit_has_group_dead, true)
             .override_global("CGROUP_CACHE_ON", &cgroup_cache_on, true)
+            .override_global("COUNT_PERIOD_NS", &count_period_ns, true)
             .map_max_entries("EVENTS", ring_bytes)
             .map_max_entries("TRACED", words)
             .map_max_entries("CGROUP_CACHE", cache_words)

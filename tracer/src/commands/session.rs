@@ -178,6 +178,13 @@ impl Session {
                 signal: None,
                 exit: self.collector.fates.last_exit.clone(),
             },
+            Update::Count(i) => EventLine {
+                schema: EVENT_SCHEMA.into(),
+                event: "count".into(),
+                denial: Some(self.collector.running(i)),
+                signal: None,
+                exit: None,
+            },
             Update::Repeat(_) | Update::Quiet => return Ok(()),
         };
         if self.events_written >= EVENTS_CAP {

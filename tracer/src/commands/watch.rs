@@ -75,6 +75,10 @@ pub async fn watch(args: WatchArgs) -> Result<u8> {
                 crate::out::line(&render::line(e));
             }
         }
+        Update::Count(i) if !live_json => {
+            let e = c.running(i);
+            crate::out::line(&format!("  x{} so far: {}", e.count, render::line(&e)));
+        }
         Update::Exit => {
             if let Some(f) = &c.fates.last_exit {
                 if let Some(by) = &f.killed_by {
