@@ -44,8 +44,8 @@ use crate::{apt::Apt, build, setup, workspace};
 /// What the benchmark needs besides set-up's packages.
 const BENCH_PACKAGES: &[&str] = &["bpftrace", "strace", "util-linux", "make", "gcc", "bash", "tar", "findutils"];
 
-/// The hooks denytrace attaches to (`tracer/src/kernel/offsets.rs`, `HOOKS`): the floor attaches
-/// an empty program to each.
+/// The hooks denytrace attaches to (`tracer/src/kernel/offsets.rs`, `HOOKS`; `cgroup_attach_task`
+/// in cgroup mode only): the floor attaches an empty program to each.
 const HOOKS: &[&str] = &[
     "sys_enter",
     "sys_exit",
@@ -55,6 +55,7 @@ const HOOKS: &[&str] = &[
     "sched_process_exit",
     "signal_generate",
     "mark_victim",
+    "cgroup_attach_task",
 ];
 
 /// The bpftrace one-liner of the comparison (the issue's, verbatim).
