@@ -142,7 +142,18 @@ pub struct Btf {
     strs_end: usize,
     /// `types[i]` is type id `i + 1`; id 0 is `void`.
     types: Vec<TypeRec>,
-    by_name: HashMap<Box<str>, Vec<u32>>,
+    /// Type ids by name: the smallest id with a name of this FNV-1a hash; `next_named` chains
+    /// the rest in ascending order (names are compared on lookup, so a hash collision only costs
+    /// a comparison). About 20 bytes per name, where a map of owned names to vectors took about
+    /// 120: that map was the largest allocation of start-up.
+    first_named: HashMap<u64, u32>,
+    /// `next_named[id - 1]`: the next id after `id` whose name has the same hash (0: none).
+    next_named: Vec<u32>,
+}
+
+/// FNV-1a (64 bit) of a name.
+fn name_hash(name: &[u8]) -> u64 {
+    name.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// Where a member sits.
@@ -164,7 +175,7 @@ impl fmt::Debug for Btf {
         f.debug_struct("Btf")
             .field("bytes", &self.data.len())
             .field("types", &self.types.len())
-            .field("names", &self.by_name.len())
+            .field("names", &self.first_named.len())
             .finish_non_exhaustive()
     }
 }
@@ -319,28 +330,30 @@ impl Btf {
             strs_start,
             strs_end,
             types,
-            by_name: HashMap::new(),
+            first_named: HashMap::new(),
+            next_named: Vec::new(),
         };
         btf.build_index()?;
         Ok(btf)
     }
 
     fn build_index(&mut self) -> Result<()> {
-        let mut by_name: HashMap<Box<str>, Vec<u32>> = HashMap::with_capacity(self.types.len());
-        for (id, t) in (1u32..).zip(&self.types) {
+        let mut first_named: HashMap<u64, u32> = HashMap::new();
+        let mut next_named = vec![0u32; self.types.len()];
+        // Descending, so that each chain ends up in ascending id order.
+        // parse_types checked that the ids fit in a u32.
+        let count = u32::try_from(self.types.len())?;
+        for (id, t) in (1..=count).rev().zip(self.types.iter().rev()) {
             if t.name_off == 0 {
                 continue;
             }
-            let name = self
-                .name(t.name_off)
-                .with_context(|| format!("name of type id {id}"))?;
-            if let Some(ids) = by_name.get_mut(name) {
-                ids.push(id);
-            } else {
-                by_name.insert(name.into(), vec![id]);
+            let name = self.name(t.name_off).with_context(|| format!("name of type id {id}"))?;
+            if let Some(next) = first_named.insert(name_hash(name.as_bytes()), id) {
+                next_named[id as usize - 1] = next;
             }
         }
-        self.by_name = by_name;
+        self.first_named = first_named;
+        self.next_named = next_named;
         Ok(())
     }
 
@@ -368,10 +381,7 @@ impl Btf {
     /// The BTF type id of the FUNC `name` (what `attach_btf_id` takes), if there is one.
     #[must_use]
     pub fn func_id(&self, name: &str) -> Option<u32> {
-        self.ids(name)
-            .iter()
-            .copied()
-            .find(|&id| self.get(id).is_some_and(|t| t.kind == Kind::Func))
+        self.ids(name).find(|&id| self.get(id).is_some_and(|t| t.kind == Kind::Func))
     }
 
     /// Byte offset of `path` in struct `struct_name`; see [`Btf::member`].
@@ -453,11 +463,7 @@ impl Btf {
     /// If the kernel has no such tracepoint prototype or it does not have the expected shape.
     pub fn tracepoint_params(&self, tracepoint: &str) -> Result<Vec<String>> {
         let name = format!("btf_trace_{tracepoint}");
-        let Some(&typedef) = self
-            .ids(&name)
-            .iter()
-            .find(|&&id| self.get(id).is_some_and(|t| t.kind == Kind::Typedef))
-        else {
+        let Some(typedef) = self.ids(&name).find(|&id| self.get(id).is_some_and(|t| t.kind == Kind::Typedef)) else {
             bail!("BTF: no typedef `{name}`: the kernel has no tracepoint `{tracepoint}`");
         };
         let ptr = self.skip_mods(typedef)?;
@@ -479,8 +485,13 @@ impl Btf {
 
     // ---- lookups ----
 
-    fn ids(&self, name: &str) -> &[u32] {
-        self.by_name.get(name).map_or(&[], Vec::as_slice)
+    /// The ids of the types called `name`, in ascending order.
+    fn ids<'a>(&'a self, name: &'a str) -> impl Iterator<Item = u32> + 'a {
+        let first = self.first_named.get(&name_hash(name.as_bytes())).copied().unwrap_or(0);
+        std::iter::successors(Some(first).filter(|&id| id != 0), |&id| {
+            self.next_named.get(id as usize - 1).copied().filter(|&next| next != 0)
+        })
+        .filter(move |&id| self.get(id).is_some_and(|t| self.name_bytes(t.name_off).is_ok_and(|n| n == name.as_bytes())))
     }
 
     fn get(&self, id: u32) -> Option<&TypeRec> {
@@ -529,7 +540,7 @@ impl Btf {
     fn pick_composite(&self, name: &str) -> (Option<u32>, bool) {
         let mut empty = None;
         let mut saw_fwd = false;
-        for &id in self.ids(name) {
+        for id in self.ids(name) {
             let Some(t) = self.get(id) else { continue };
             match t.kind {
                 Kind::Struct | Kind::Union if t.vlen() > 0 => return (Some(id), saw_fwd),

@@ -258,6 +258,8 @@ impl Tracer {
         // kernel's BTF again in `EbpfLoader::new`: free ours first so the two never add up in the
         // peak RSS.
         drop(btf);
+        let peak = || crate::procinfo::own_peak_rss_kib().map_or_else(|| "?".to_owned(), |k| k.to_string());
+        tracing::debug!("kernel BTF read and freed: peak RSS so far {} KiB", peak());
         let words = pid_max().div_ceil(64).max(1);
         let cache_words = if cgroup_cache_on == 1 { pid_max().div_ceil(16).max(1) } else { 1 };
         let (ring_bytes, agg_entries, task_entries) = settings.sizes()?;
@@ -285,6 +287,7 @@ impl Tracer {
         let mut ebpf = loader.load(OBJECT).map_err(|e| {
             anyhow!(e).context("loading the eBPF object (needs CAP_BPF and CAP_PERFMON, or root)")
         })?;
+        tracing::debug!("eBPF object parsed and its maps made: peak RSS so far {} KiB", peak());
 
         let mut specs: Array<_, SyscallSpec> =
             Array::try_from(ebpf.map_mut("SYSCALL_SPECS").ok_or_else(|| anyhow!("map SYSCALL_SPECS missing"))?)?;

@@ -75,6 +75,13 @@ pub fn status(pid: u32) -> Option<Status> {
     Some(parse_status(&text))
 }
 
+/// This process's peak resident set size in KiB (`VmHWM`), for the start-up logs.
+#[must_use]
+pub fn own_peak_rss_kib() -> Option<u64> {
+    let text = fs::read_to_string("/proc/self/status").ok()?;
+    text.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
 fn ids(value: &str) -> [u32; 4] {
     let mut out = [u32::MAX; 4];
     for (slot, v) in out.iter_mut().zip(value.split_whitespace()) {
