@@ -170,6 +170,25 @@ pub fn clean_command(program: &str) -> Command {
     cmd
 }
 
+/// `/bin/sh -c SCRIPT` as uid and gid 65534 with no supplementary group (`setpriv`), in the
+/// environment of [`clean_command`].
+#[must_use]
+pub fn nobody_shell(script: &str) -> Command {
+    let mut cmd = clean_command("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c", script]);
+    cmd
+}
+
+/// Waits up to `secs` seconds for `child` to exit; its status, or `None` if it still runs.
+pub fn exit_within(child: &mut Child, secs: u64) -> Option<std::process::ExitStatus> {
+    let mut status = None;
+    wait_for(secs, || {
+        status = child.0.try_wait().ok().flatten();
+        status.is_some()
+    });
+    status
+}
+
 /// Runs a closure when dropped: cleans up mounts, cgroups, files and processes even when an
 /// assertion fails first.
 pub struct Defer<F: FnMut()>(pub F);

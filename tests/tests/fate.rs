@@ -13,7 +13,9 @@ use std::{
     time::Duration,
 };
 
-use denytrace_tests::{CgroupV1, Child, Defer, Run, TempDir, bin, nobody_bin, require, require_root, run, run_clean, s, wait_for};
+use denytrace_tests::{
+    CgroupV1, Child, Defer, Run, TempDir, bin, exit_within, nobody_bin, require, require_root, run, run_clean, s, wait_for,
+};
 use serde_json::Value;
 
 fn signals(r: &Run) -> Vec<Value> {
@@ -399,11 +401,8 @@ fn a_kill_from_outside_the_traced_set_names_the_sender() {
     // SAFETY: kill(2) on the sleep this test started through denytrace.
     assert_eq!(unsafe { libc::kill(i32::try_from(target).expect("pid"), libc::SIGTERM) }, 0);
     let mut denytrace = denytrace;
-    let mut status = None;
-    assert!(wait_for(20, || {
-        status = denytrace.0.try_wait().ok().flatten();
-        status.is_some()
-    }), "denytrace did not end after its command was killed");
+    let status = exit_within(&mut denytrace, 20);
+    assert!(status.is_some(), "denytrace did not end after its command was killed");
     assert_eq!(status.and_then(|s| s.code()), Some(128 + 15));
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut denytrace.0.stderr.take().expect("piped"), &mut stderr).expect("stderr");
@@ -503,11 +502,8 @@ fn watch_prints_deaths_as_they_happen() {
     };
     std::fs::write(&stop, b"").expect("stop file");
     assert!(died, "no live death line with {want:?}; stdout: {seen:#?}");
-    let mut status = None;
-    assert!(wait_for(20, || {
-        status = watch.0.try_wait().ok().flatten();
-        status.is_some()
-    }), "watch did not end with its process");
+    let status = exit_within(&mut watch, 20);
+    assert!(status.is_some(), "watch did not end with its process");
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut watch.0.stderr.take().expect("piped"), &mut stderr).expect("stderr");
     assert!(stderr.contains("processes that died (first death first):"), "{stderr}");

@@ -15,7 +15,8 @@ use std::{
 };
 
 use denytrace_tests::{
-    Child, PLAIN_PATH, TempDir, bin, bpf_ids_of, nobody_bin, open_dir, require_root, root_secret, s, wait_for,
+    Child, PLAIN_PATH, TempDir, bin, bpf_ids_of, exit_within, nobody_bin, nobody_shell, open_dir, require_root, root_secret, s,
+    wait_for,
 };
 use serde_json::Value;
 
@@ -186,11 +187,8 @@ fn a_command_killed_from_outside() {
     let pid: i32 = std::fs::read_to_string(&pidfile).expect("pid").trim().parse().expect("a pid");
     // SAFETY: kill on the pid the traced shell wrote (our child's child, still alive: it sleeps).
     assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
-    let mut status = None;
-    assert!(wait_for(20, || {
-        status = denytrace.0.try_wait().expect("try_wait");
-        status.is_some()
-    }), "denytrace ended after its command was killed");
+    let status = exit_within(&mut denytrace, 20);
+    assert!(status.is_some(), "denytrace ended after its command was killed");
     let err = std::fs::read_to_string(dir.join("err")).expect("stderr");
     assert_eq!(status.and_then(|s| s.code()), Some(137), "{err}");
     assert!(err.contains("killed by SIGKILL"), "{err}");
@@ -228,11 +226,8 @@ fn watch_ends_when_its_cgroup_is_removed() {
     sleeper.0.kill().expect("kill the sleep");
     sleeper.0.wait().expect("reap the sleep");
     assert!(wait_for(10, || std::fs::remove_dir(&cg).is_ok()), "rmdir");
-    let mut status = None;
-    assert!(wait_for(10, || {
-        status = watch.0.try_wait().expect("try_wait");
-        status.is_some()
-    }), "watch did not end when its cgroup was removed");
+    let status = exit_within(&mut watch, 10);
+    assert!(status.is_some(), "watch did not end when its cgroup was removed");
     drop(cleanup);
     let err = std::fs::read_to_string(dir.join("err")).expect("stderr");
     assert_eq!(status.and_then(|s| s.code()), Some(0), "{err}");
@@ -411,10 +406,7 @@ fn two_instances_see_the_same_denials() {
         second = s(&second),
     );
     let target = Child(
-        Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c", &script])
-            .env("PATH", PLAIN_PATH)
-            .env_remove("LD_LIBRARY_PATH")
+        nobody_shell(&script)
             .stdout(Stdio::null())
             .spawn()
             .expect("the watched shell"),
@@ -435,11 +427,8 @@ fn two_instances_see_the_same_denials() {
     assert!(wait_for(30, || live(1) && live(2)), "both instances print the live line");
     std::fs::write(&go, "").expect("go");
     for (n, w) in [(1, &mut a), (2, &mut b)] {
-        let mut status = None;
-        assert!(wait_for(30, || {
-            status = w.0.try_wait().expect("try_wait");
-            status.is_some()
-        }), "instance {n} ended with the pid");
+        let status = exit_within(w, 30);
+        assert!(status.is_some(), "instance {n} ended with the pid");
         let err = std::fs::read_to_string(dir.join(&format!("err{n}"))).unwrap_or_default();
         assert_eq!(status.and_then(|s| s.code()), Some(0), "instance {n}: {err}");
         let r: Value = serde_json::from_str(&std::fs::read_to_string(dir.join(&format!("r{n}.json"))).expect("report")).expect("JSON");

@@ -5,8 +5,8 @@
 use std::process::{Command, Stdio};
 
 use denytrace_tests::{
-    TempDir, assert_cause, bin, clean_command, denials, find_denial, nobody_bin, open_dir, require_root, root_secret, run,
-    run_clean, s, wait_for,
+    TempDir, assert_cause, bin, denials, find_denial, nobody_bin, nobody_shell, open_dir, require_root,
+    root_secret, run, run_clean, s, wait_for,
 };
 
 /// `run --user 65534 -- dt-workload open SECRET ro` on a root-owned 0600 file: one denial, exact
@@ -103,9 +103,7 @@ fn denials_outside_the_traced_set_are_not_reported() {
     root_secret(&ours);
     let log = dir.join("untraced.log");
     // The untraced loop: uid 65534 opening `theirs` every 20 ms, one output line per attempt.
-    let untraced = clean_command("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c"])
-        .arg(format!("while :; do {} open {} ro; sleep 0.02; done", s(&workload), s(&theirs)))
+    let untraced = nobody_shell(&format!("while :; do {} open {} ro; sleep 0.02; done", s(&workload), s(&theirs)))
         .stdout(std::fs::File::create(&log).expect("log file"))
         .stderr(Stdio::null())
         .spawn()

@@ -21,7 +21,7 @@ use std::{
     process::{Command, Output, Stdio},
 };
 
-use denytrace_tests::{Child, PLAIN_PATH, TempDir, bin, nobody_bin, open_dir, require_root, s, wait_for};
+use denytrace_tests::{Child, PLAIN_PATH, TempDir, bin, exit_within, nobody_bin, nobody_shell, open_dir, require_root, s, wait_for};
 use serde_json::Value;
 
 /// File names (no `/`, no NUL) that each try something.
@@ -364,11 +364,8 @@ fn hostile_cgroup_name_in_watch() {
     // redirection) until the watch has printed its line: alive, so its cgroup is read live.
     let stop = dir.join("stop");
     let script = format!("while [ ! -e {} ]; do true < {}; sleep 0.05; done", s(&stop), s(&secret));
-    let mut pre = std::process::Command::new("setpriv");
-    pre.args(["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c", &script])
-        .env("PATH", PLAIN_PATH)
-        .env_remove("LD_LIBRARY_PATH")
-        .stdout(Stdio::null())
+    let mut pre = nobody_shell(&script);
+    pre.stdout(Stdio::null())
         .stderr(Stdio::null());
     let procs = cg.join("cgroup.procs");
     // SAFETY: only async-signal-safe calls (open, write, close) on data prepared before fork.
@@ -397,11 +394,8 @@ fn hostile_cgroup_name_in_watch() {
     drop(member);
     // Removing the cgroup ends the watch.
     assert!(wait_for(10, || std::fs::remove_dir(&cg).is_ok()), "rmdir of the emptied cgroup");
-    let mut status = None;
-    assert!(wait_for(10, || {
-        status = watch.0.try_wait().expect("try_wait");
-        status.is_some()
-    }), "watch did not end when its cgroup was removed");
+    let status = exit_within(&mut watch, 10);
+    assert!(status.is_some(), "watch did not end when its cgroup was removed");
     drop(cleanup);
     let err = std::fs::read(dir.join("err")).expect("stderr");
     let out = std::fs::read(dir.join("out")).expect("stdout");

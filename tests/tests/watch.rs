@@ -9,8 +9,8 @@ use std::{
 };
 
 use denytrace_tests::{
-    Child, TempDir, bin, catches_signal, clean_command, bpf_ids_of, bpf_link_exists, bpf_prog_exists, nobody_bin, open_dir, require_root,
-    root_secret, s, wait_for,
+    Child, TempDir, bin, catches_signal, bpf_ids_of, bpf_link_exists, bpf_prog_exists, nobody_bin, nobody_shell, open_dir,
+    require_root, root_secret, s, wait_for,
 };
 
 /// Raw tracepoints denytrace attaches on this kernel (fork, exit, exec, `cap_capable`,
@@ -52,12 +52,7 @@ fn assert_all_gone(progs: &[u32], links: &[u32], what: &str) {
 }
 
 fn wait_exit(child: &mut Child, secs: u64) -> std::process::ExitStatus {
-    let mut status = None;
-    wait_for(secs, || {
-        status = child.0.try_wait().expect("try_wait");
-        status.is_some()
-    });
-    status.unwrap_or_else(|| panic!("denytrace did not exit within {secs} s"))
+    denytrace_tests::exit_within(child, secs).unwrap_or_else(|| panic!("denytrace did not exit within {secs} s"))
 }
 
 fn read(dir: &TempDir, name: &str) -> String {
@@ -132,8 +127,7 @@ fn watch_pid_prints_live_lines_and_ends_with_the_pid() {
         second = s(&second),
     );
     let target = Child(
-        clean_command("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c", &script])
+        nobody_shell(&script)
             .stdout(Stdio::null())
             .spawn()
             .expect("starting the watched shell"),
@@ -200,8 +194,7 @@ fn watch_cgroup_follows_a_process_moving_in_and_out() {
         d = s(&dir.0),
     );
     let mut shell = Child(
-        Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "/bin/sh", "-c", &script])
+        nobody_shell(&script)
             .stdin(Stdio::null())
             .spawn()
             .expect("starting the shell"),
