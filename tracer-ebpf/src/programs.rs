@@ -213,8 +213,9 @@ fn ask_cgroup() -> bool {
 ///
 /// Why a noted answer stays right: bits are only trusted under the generation read *before* they
 /// were asked, and the generation changes after every cgroup move (`cgroup_attach_task` fires once
-/// the move is done) and at every fork before the child first runs (so a reused thread id never
-/// inherits its predecessor's bits). Writes are plain stores of the whole word: a concurrent
+/// the move is done), at every fork before the child first runs (so a reused thread id never
+/// inherits its predecessor's bits), and at every exec (a thread that executes takes its leader's
+/// thread id). Writes are plain stores of the whole word: a concurrent
 /// writer can only lose another thread's bits (asked again next time), never make stale ones
 /// current, since every word carries the generation its bits were asked under.
 #[inline(always)]
@@ -871,6 +872,11 @@ pub fn dt_cgroup_move(_ctx: RawTracePointContext) -> i32 {
 /// `sched_process_exec(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)`.
 #[raw_tracepoint(tracepoint = "sched_process_exec")]
 pub fn dt_exec(ctx: RawTracePointContext) -> i32 {
+    if setting!(CGROUP_CACHE_ON) == 1 {
+        // A thread that is not the leader takes the leader's thread id when it executes a file
+        // (de_thread); in a threaded cgroup subtree the two may be in different cgroups.
+        new_cgroup_generation();
+    }
     let tid = bpf_get_current_pid_tgid() as u32;
     if !is_traced(tid) {
         return 0;
