@@ -364,3 +364,74 @@ impl Collector {
         (entries, stats)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use denytrace_common::{Count, Exit, TaskIdentity, kind};
+
+    use super::*;
+
+    /// A process id far above any real `pid_max`, so /proc lookups find nothing.
+    const PID: u32 = 0x7fff_0101;
+
+    fn task(pid: u32) -> TaskIdentity {
+        let bytes = [0u8; std::mem::size_of::<TaskIdentity>()];
+        // SAFETY: TaskIdentity is plain integer data: any bytes are a valid value.
+        let mut t: TaskIdentity = unsafe { bytes.as_ptr().cast::<TaskIdentity>().read_unaligned() };
+        (t.pid, t.tid, t.ppid) = (pid, pid, 1);
+        t.comm[..4].copy_from_slice(b"test");
+        t
+    }
+
+    /// The first record of an aggregated denial of `pid` (an `openat` refused with EACCES).
+    fn first_record(pid: u32, ts_ns: u64) -> Record {
+        let mut bytes = vec![0u8; std::mem::size_of::<Denial>()];
+        bytes[..4].copy_from_slice(&kind::DENIAL.to_ne_bytes());
+        let Ok(Record::Denial(mut d)) = Record::try_from(&bytes[..]) else { panic!("a zeroed denial decodes") };
+        d.task = task(pid);
+        (d.nr, d.ret, d.ts_ns) = (257, -13, ts_ns);
+        d.flags = denial_flag::AGGREGATED;
+        d.agg = AggKey { object_hash: 7, failed_caps: 0, tgid: pid, nr: 257, ret: -13, flags: 0 };
+        Record::Denial(d)
+    }
+
+    fn count(pid: u32, n: u64) -> Record {
+        Record::Count(Count {
+            kind: kind::COUNT,
+            _pad: 0,
+            agg: AggKey { object_hash: 7, failed_caps: 0, tgid: pid, nr: 257, ret: -13, flags: 0 },
+            count: n,
+            last_ns: 50,
+        })
+    }
+
+    /// Running counts only grow the live total; an ended process's counter is taken out of `AGG`
+    /// and folded once; the final total adds what is still in `AGG` for live processes.
+    #[test]
+    fn running_counts_and_folds_add_up_exactly() {
+        let mut c = Collector::new(Clock::start(), Context::default());
+        let Update::NewDenial(i) = c.on_record(first_record(PID, 10)) else { panic!("a new denial") };
+        assert_eq!(c.running(i).count, 1);
+        assert_eq!(c.on_record(count(PID, 500)), Update::Count(i));
+        assert_eq!(c.on_record(count(PID, 400)), Update::Count(i), "an older count (another CPU) changes nothing");
+        assert_eq!(c.running(i).count, 500);
+        // The process ends; its counter (700 by now) is taken out once.
+        c.on_record(Record::Exit(Box::new(Exit { kind: kind::EXIT, exit_code: 0, ts_ns: 60, task: task(PID) })));
+        let mut taken = Vec::new();
+        c.fold_ended(|key| {
+            taken.push(*key);
+            Ok(Some(AggValue { count: 700, last_ns: 55, reported_ns: 50 }))
+        })
+        .expect("fold");
+        assert_eq!(taken.len(), 1);
+        assert_eq!(c.running(i).count, 700);
+        c.fold_ended(|_| panic!("nothing left to take")).expect("fold");
+        // A second process with the identical denial: same entry, its counter still live.
+        assert_eq!(c.on_record(first_record(PID + 1, 70)), Update::Repeat(i));
+        assert_eq!(c.on_record(count(PID, 900)), Update::Quiet, "a count for a folded counter is ignored");
+        let live = AggKey { object_hash: 7, failed_caps: 0, tgid: PID + 1, nr: 257, ret: -13, flags: 0 };
+        let agg = HashMap::from([(live, AggValue { count: 42, last_ns: 80, reported_ns: 70 })]);
+        let (entries, stats) = c.finish(&agg, [0; loss::COUNT as usize], 0);
+        assert_eq!((entries.len(), entries[0].count, stats.denials, stats.records), (1, 742, 742, 2));
+    }
+}
