@@ -79,11 +79,13 @@ struct SignalMeta {
     after: Option<usize>,
 }
 
-/// A recent exit: when, and its index in `exits` when listed.
-#[derive(Debug, Clone, Copy)]
+/// A recent exit: when, its index in `exits` when listed, and, for a SIGKILL, the memory cgroup
+/// read at its exec (for an OOM verdict whose `mark_victim` comes after the exit).
+#[derive(Debug, Clone)]
 struct RecentExit {
     ts_ns: u64,
     index: Option<usize>,
+    memcg: Option<memcg::Memcg>,
 }
 
 /// Signals and exits of one session. Memory stays bounded however long the session: the lists
@@ -175,7 +177,7 @@ impl Fates {
     pub fn on_oom(&mut self, o: &OomVictim) -> Option<usize> {
         let reason = self.oom_reason(o);
         let is_kill = |s: &SignalEntry, m: &SignalMeta| {
-            s.target_pid == o.pid && !s.fatal && m.sig == SIGKILL && m.ts_ns <= o.ts_ns && o.ts_ns - m.ts_ns < OOM_WINDOW_NS
+            s.target_pid == o.pid && m.sig == SIGKILL && m.ts_ns <= o.ts_ns && o.ts_ns - m.ts_ns < OOM_WINDOW_NS
         };
         if let Some((s, m)) = self.held.get_mut(&o.pid).and_then(|h| h.iter_mut().rev().find(|(s, m)| is_kill(s, m))) {
             s.sender = None;
@@ -186,8 +188,15 @@ impl Fates {
         let found = self.signals.iter().zip(&self.meta).rposition(|(s, m)| is_kill(s, m));
         if let Some(i) = found {
             self.signals[i].sender = None;
-            self.signals[i].kernel_reason = Some(reason);
+            self.signals[i].kernel_reason = Some(reason.clone());
             self.meta[i].sender = None;
+            if self.signals[i].fatal {
+                // The victim died (on another CPU) before `mark_victim` ran: its exit is already
+                // listed with the signal's first reading.
+                if let Some(p) = self.exits.iter_mut().rev().find(|p| p.signal_index == Some(i)) {
+                    p.killed_by = Some(format!("SIGKILL: {reason}"));
+                }
+            }
         } else {
             self.oom.insert(o.pid, reason);
         }
@@ -200,7 +209,12 @@ impl Fates {
         // and believe the first whose path has a cgroup that hit its limit.
         let mut sources: Vec<(memcg::Memcg, &str)> = Vec::new();
         sources.extend(memcg::of_pid(o.pid).map(|m| (m, "")));
-        sources.extend(self.memcg_at_exec.get(&o.pid).map(|m| (m.clone(), " (as read when it exec'd)")));
+        sources.extend(
+            self.memcg_at_exec
+                .get(&o.pid)
+                .or_else(|| self.recent_exits.get(&o.pid).and_then(|e| e.memcg.as_ref()))
+                .map(|m| (m.clone(), " (as read when it exec'd)")),
+        );
         if o.trigger_pid != o.pid {
             sources.extend(memcg::of_pid(o.trigger_pid).map(|m| (m, " (that of the task whose allocation failed)")));
         }
@@ -343,8 +357,8 @@ impl Fates {
     }
 
     /// The exit of `pid` when it ended (recently) at or before `ts_ns`.
-    fn ended_before(&self, pid: u32, ts_ns: u64) -> Option<RecentExit> {
-        self.recent_exits.get(&pid).copied().filter(|e| e.ts_ns <= ts_ns)
+    fn ended_before(&self, pid: u32, ts_ns: u64) -> Option<&RecentExit> {
+        self.recent_exits.get(&pid).filter(|e| e.ts_ns <= ts_ns)
     }
 
     /// Why the kernel generated the signal, when it did (rather than a process sending it), and
@@ -515,7 +529,7 @@ impl Fates {
             follows = self.first_child_death(pid, x.ts_ns, pid);
         }
         let started = self.started.remove(&pid);
-        self.memcg_at_exec.remove(&pid);
+        let memcg = self.memcg_at_exec.remove(&pid).filter(|_| signal == Some(SIGKILL));
         self.oom.remove(&pid);
         let fate = ProcessFate {
             time: clock.wall(x.ts_ns),
@@ -532,7 +546,7 @@ impl Fates {
             lifetime_ms: started.map(|s| x.ts_ns.saturating_sub(s) / 1_000_000),
         };
         let index = self.list(fate, fatal, held, x.ts_ns);
-        self.remember_exit(pid, x.ts_ns, index);
+        self.remember_exit(pid, RecentExit { ts_ns: x.ts_ns, index, memcg });
         self.parents.remove(&pid);
         index
     }
@@ -577,13 +591,14 @@ impl Fates {
     }
 
     /// Remembers an exit for the signals it may make the kernel send, forgetting old ones.
-    fn remember_exit(&mut self, pid: u32, ts_ns: u64, index: Option<usize>) {
+    fn remember_exit(&mut self, pid: u32, exit: RecentExit) {
+        let ts_ns = exit.ts_ns;
         if self.recent_exits.len() >= self.prune_at.max(RECENT_EXITS_PRUNE) {
             self.recent_exits.retain(|_, e| ts_ns.saturating_sub(e.ts_ns) < RECENT_EXIT_NS);
             // Amortized: a burst of exits within RECENT_EXIT_NS is not scanned again on every exit.
             self.prune_at = self.recent_exits.len() * 2;
         }
-        self.recent_exits.insert(pid, RecentExit { ts_ns, index });
+        self.recent_exits.insert(pid, exit);
     }
 
     /// The first death of a child of `parent` before `ts_ns`, other than `except`.
@@ -695,6 +710,23 @@ mod tests {
         let i = f.on_exit(&exit(20, A, 1, 9), None, &clock).expect("listed");
         assert!(f.signals[0].fatal);
         assert!(f.exits[i].killed_by.as_deref().is_some_and(|k| k.starts_with("SIGKILL: the OOM killer chose it")));
+    }
+
+    /// The victim can die on another CPU before `mark_victim` runs: its exit comes first, already
+    /// listed with "the kernel sent SIGKILL"; the OOM record then corrects both.
+    #[test]
+    fn an_oom_record_after_the_victims_exit_still_gives_the_verdict() {
+        let clock = Clock::start();
+        let mut f = Fates::default();
+        f.on_signal(&signal(10, SIGKILL, task(B, 1, "alloc"), A, 1, signal_info::PRIV, 0), None, &clock);
+        let i = f.on_exit(&exit(11, A, 1, 9), None, &clock).expect("listed");
+        assert!(f.exits[i].killed_by.as_deref().is_some_and(|k| k.starts_with("SIGKILL: the kernel sent SIGKILL")));
+        let o = OomVictim { kind: kind::OOM_VICTIM, pid: A, ts_ns: 12, trigger_pid: B, uid: 0, comm: comm("hog"), trigger_comm: comm("alloc") };
+        assert_eq!(f.on_oom(&o), Some(0));
+        assert!(f.signals[0].fatal && f.signals[0].sender.is_none());
+        assert!(f.signals[0].kernel_reason.as_deref().is_some_and(|r| r.starts_with("the OOM killer chose it")));
+        let by = f.exits[i].killed_by.as_deref().unwrap_or("");
+        assert!(by.starts_with("SIGKILL: the OOM killer chose it") && by.contains(&format!("made by alloc (pid {B})")), "{by}");
     }
 
     #[test]
