@@ -10,7 +10,7 @@
 
 use std::{
     os::unix::fs::PermissionsExt as _,
-    path::Path,
+    path::{Path, PathBuf},
     process::{Command, Output, Stdio},
 };
 
@@ -22,6 +22,20 @@ use serde_json::Value;
 
 /// Raw tracepoints denytrace attaches on this kernel (see watch.rs).
 const ATTACHMENTS: usize = 8;
+
+/// As root: a scratch directory others can enter, `dt-workload` where uid 65534 can run it, and a
+/// root-only file `secret` in the directory. `None` (after saying so) when not root.
+fn setup(tag: &str) -> Option<(TempDir, PathBuf, PathBuf)> {
+    if !require_root() {
+        return None;
+    }
+    let dir = TempDir::new(tag);
+    open_dir(&dir.0);
+    let workload = nobody_bin("dt-workload", &dir);
+    let secret = dir.join("secret");
+    root_secret(&secret);
+    Some((dir, workload, secret))
+}
 
 /// `denytrace run --report FILE ARGS -- COMMAND` with extra environment; returns the output and
 /// the report (Null when none was written).
@@ -80,14 +94,9 @@ fn loss(report: &Value, key: &str) -> u64 {
 /// refusal is counted, exactly, and nothing is lost with the default map sizes.
 #[test]
 fn fork_storm_counts_are_exact() {
-    if !require_root() {
+    let Some((dir, workload, secret)) = setup("storm") else {
         return;
-    }
-    let dir = TempDir::new("storm");
-    open_dir(&dir.0);
-    let workload = nobody_bin("dt-workload", &dir);
-    let secret = dir.join("secret");
-    root_secret(&secret);
+    };
     let (out, r) = run_with(&[], &["--user", "65534"], &[s(&workload), "fork-storm", "2000", s(&secret)], &dir);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let failed = ok_count(&out);
@@ -110,14 +119,9 @@ fn fork_storm_counts_are_exact() {
 /// to the exit.
 #[test]
 fn a_command_that_exits_at_once_keeps_its_last_denial() {
-    if !require_root() {
+    let Some((dir, workload, secret)) = setup("instant") else {
         return;
-    }
-    let dir = TempDir::new("instant");
-    open_dir(&dir.0);
-    let workload = nobody_bin("dt-workload", &dir);
-    let secret = dir.join("secret");
-    root_secret(&secret);
+    };
     for round in 0..20 {
         let (out, r) = run_with(&[], &["--user", "65534"], &[s(&workload), "open", s(&secret), "ro"], &dir);
         assert_eq!(out.status.code(), Some(1), "round {round}: {}", stderr(&out));
@@ -239,14 +243,9 @@ fn watch_ends_when_its_cgroup_is_removed() {
 /// lost, and the loss is counted, reported as LOST in the summary, and the total stays exact.
 #[test]
 fn ring_buffer_overflow_is_counted_and_reported() {
-    if !require_root() {
+    let Some((dir, workload, secret)) = setup("ring") else {
         return;
-    }
-    let dir = TempDir::new("ring");
-    open_dir(&dir.0);
-    let workload = nobody_bin("dt-workload", &dir);
-    let secret = dir.join("secret");
-    root_secret(&secret);
+    };
     let (out, r) = run_with(
         &[("DENYTRACE_RING_BYTES", "4096")],
         &["--user", "65534"],
@@ -270,14 +269,9 @@ fn ring_buffer_overflow_is_counted_and_reported() {
 /// and their denials are still counted exactly.
 #[test]
 fn a_full_task_map_is_counted_and_reported() {
-    if !require_root() {
+    let Some((dir, workload, secret)) = setup("tasks") else {
         return;
-    }
-    let dir = TempDir::new("tasks");
-    open_dir(&dir.0);
-    let workload = nobody_bin("dt-workload", &dir);
-    let secret = dir.join("secret");
-    root_secret(&secret);
+    };
     let (out, r) = run_with(
         &[("DENYTRACE_TASK_ENTRIES", "8")],
         &["--user", "65534"],
@@ -297,14 +291,9 @@ fn a_full_task_map_is_counted_and_reported() {
 /// such, and nothing is lost.
 #[test]
 fn a_full_aggregation_map_loses_nothing() {
-    if !require_root() {
+    let Some((dir, workload, secret)) = setup("agg") else {
         return;
-    }
-    let dir = TempDir::new("agg");
-    open_dir(&dir.0);
-    let workload = nobody_bin("dt-workload", &dir);
-    let secret = dir.join("secret");
-    root_secret(&secret);
+    };
     let (out, r) = run_with(
         &[("DENYTRACE_AGG_ENTRIES", "2")],
         &["--user", "65534"],
@@ -324,14 +313,9 @@ fn a_full_aggregation_map_loses_nothing() {
 /// the ring buffer on its own (counted in `agg_map_full`).
 #[test]
 fn ended_processes_leave_the_aggregation_map() {
-    if !require_root() {
+    let Some((dir, workload, secret)) = setup("agg-fold") else {
         return;
-    }
-    let dir = TempDir::new("agg-fold");
-    open_dir(&dir.0);
-    let workload = nobody_bin("dt-workload", &dir);
-    let secret = dir.join("secret");
-    root_secret(&secret);
+    };
     let script = format!("for i in $(seq 30); do {} fail-open-loop 40 {} || exit 1; done", s(&workload), s(&secret));
     let (out, r) = run_with(&[("DENYTRACE_AGG_ENTRIES", "4")], &["--user", "65534"], &["/bin/sh", "-c", &script], &dir);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -347,14 +331,9 @@ fn ended_processes_leave_the_aggregation_map() {
 /// grow; the report's total is exact.
 #[test]
 fn a_storm_sends_running_counts_and_an_exact_total() {
-    if !require_root() {
+    let Some((dir, workload, secret)) = setup("counts") else {
         return;
-    }
-    let dir = TempDir::new("counts");
-    open_dir(&dir.0);
-    let workload = nobody_bin("dt-workload", &dir);
-    let secret = dir.join("secret");
-    root_secret(&secret);
+    };
     let events = dir.join("events.jsonl");
     let (out, r) = run_with(
         &[("DENYTRACE_COUNT_PERIOD_MS", "50")],
