@@ -170,6 +170,24 @@ pub fn clean_command(program: &str) -> Command {
     cmd
 }
 
+/// As root: a scratch directory others can enter, `dt-workload` where uid 65534 can run it, and
+/// a root-only file of each name in the directory. `None` (after saying so loudly, or failing
+/// under CI) when not root.
+#[must_use]
+pub fn scratch_with_secrets<const N: usize>(tag: &str, names: [&str; N]) -> Option<(TempDir, PathBuf, [PathBuf; N])> {
+    if !require_root() {
+        return None;
+    }
+    let dir = TempDir::new(tag);
+    open_dir(&dir.0);
+    let workload = nobody_bin("dt-workload", &dir);
+    let secrets = names.map(|name| dir.join(name));
+    for secret in &secrets {
+        root_secret(secret);
+    }
+    Some((dir, workload, secrets))
+}
+
 /// `/bin/sh -c SCRIPT` as uid and gid 65534 with no supplementary group (`setpriv`), in the
 /// environment of [`clean_command`].
 #[must_use]

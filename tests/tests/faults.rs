@@ -15,7 +15,7 @@ use std::{
 };
 
 use denytrace_tests::{
-    Child, PLAIN_PATH, TempDir, bin, bpf_ids_of, exit_within, nobody_bin, nobody_shell, open_dir, require_root, root_secret, s,
+    Child, PLAIN_PATH, TempDir, bin, bpf_ids_of, exit_within, nobody_bin, nobody_shell, open_dir, require_root, s, scratch_with_secrets,
     wait_for,
 };
 use serde_json::Value;
@@ -23,17 +23,9 @@ use serde_json::Value;
 /// Raw tracepoints denytrace attaches on this kernel (see watch.rs).
 const ATTACHMENTS: usize = 8;
 
-/// As root: a scratch directory others can enter, `dt-workload` where uid 65534 can run it, and a
-/// root-only file `secret` in the directory. `None` (after saying so) when not root.
+/// As root: a scratch directory, a runnable `dt-workload` and a root-only file `secret`.
 fn setup(tag: &str) -> Option<(TempDir, PathBuf, PathBuf)> {
-    if !require_root() {
-        return None;
-    }
-    let dir = TempDir::new(tag);
-    open_dir(&dir.0);
-    let workload = nobody_bin("dt-workload", &dir);
-    let secret = dir.join("secret");
-    root_secret(&secret);
+    let (dir, workload, [secret]) = scratch_with_secrets(tag, ["secret"])?;
     Some((dir, workload, secret))
 }
 
@@ -365,16 +357,9 @@ fn a_storm_sends_running_counts_and_an_exact_total() {
 /// Two `watch --pid` on the same process at once: both see the same denials.
 #[test]
 fn two_instances_see_the_same_denials() {
-    if !require_root() {
+    let Some((dir, workload, [first, second])) = scratch_with_secrets("two", ["first", "second"]) else {
         return;
-    }
-    let dir = TempDir::new("two");
-    open_dir(&dir.0);
-    let workload = nobody_bin("dt-workload", &dir);
-    let first = dir.join("first");
-    let second = dir.join("second");
-    root_secret(&first);
-    root_secret(&second);
+    };
     let go = dir.join("go");
     // Fails on `first` until told to go on, then fails exactly 25 times on `second` and exits.
     let script = format!(

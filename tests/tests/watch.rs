@@ -9,7 +9,7 @@ use std::{
 };
 
 use denytrace_tests::{
-    Child, TempDir, bin, catches_signal, bpf_ids_of, bpf_link_exists, bpf_prog_exists, nobody_bin, nobody_shell, open_dir,
+    Child, TempDir, bin, catches_signal, bpf_ids_of, bpf_link_exists, bpf_prog_exists, nobody_shell, open_dir,
     require_root, root_secret, s, wait_for,
 };
 
@@ -106,16 +106,9 @@ fn sigkill_of_denytrace_leaves_nothing_attached() {
 /// happen; watch ends by itself when the pid exits.
 #[test]
 fn watch_pid_prints_live_lines_and_ends_with_the_pid() {
-    if !require_root() {
+    let Some((dir, workload, [first, second])) = denytrace_tests::scratch_with_secrets("watchpid", ["first", "second"]) else {
         return;
-    }
-    let dir = TempDir::new("watchpid");
-    open_dir(&dir.0);
-    let workload = nobody_bin("dt-workload", &dir);
-    let first = dir.join("first");
-    let second = dir.join("second");
-    root_secret(&first);
-    root_secret(&second);
+    };
     let stop = dir.join("stop");
     // Fails on `first` until told to stop (so the test knows tracing is live once a line shows),
     // then a child shell fails once on `second`, then the watched shell exits.
