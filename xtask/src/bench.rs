@@ -573,25 +573,37 @@ impl Guard {
     }
 }
 
+/// Starts `denytrace -v watch --cgroup CGROUP EXTRA...` and waits until its programs are
+/// attached. Its stderr is read to the end on a thread of its own.
+fn start_watch(tools: &Tools, cgroup: &Path, extra: &[&OsStr]) -> Result<Child> {
+    let mut cmd = Command::new(&tools.denytrace);
+    cmd.args(["-v", "watch", "--cgroup"])
+        .arg(cgroup)
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    die_with_parent(&mut cmd);
+    let mut child = cmd.spawn().context("starting denytrace watch")?;
+    let lines = read_lines(child.stderr.take().expect("piped"));
+    let mut seen = Vec::new();
+    if let Err(e) = wait_line(&lines, ATTACHED, Duration::from_secs(60), &mut seen) {
+        signal(&child, libc::SIGKILL);
+        let _ = child.wait();
+        bail!("denytrace watch did not attach: {e:#}; it said: {}", seen.join(" / "));
+    }
+    Ok(child)
+}
+
 fn start_config(tools: &Tools, config: Config, other: &Path) -> Result<Guard> {
     match config {
         Config::Untraced | Config::Traced | Config::Strace => Ok(Guard::None),
         Config::Floor => Ok(Guard::Floor(Floor::attach()?)),
-        Config::Other => {
-            let mut cmd = Command::new(&tools.denytrace);
-            cmd.args(["-v", "watch", "--cgroup"]).arg(other).stdin(Stdio::null()).stdout(Stdio::null());
-            cmd.stderr(Stdio::piped());
-            die_with_parent(&mut cmd);
-            let mut child = cmd.spawn().context("starting denytrace watch")?;
-            let lines = read_lines(child.stderr.take().expect("piped"));
-            let mut seen = Vec::new();
-            if let Err(e) = wait_line(&lines, ATTACHED, Duration::from_secs(60), &mut seen) {
-                signal(&child, libc::SIGKILL);
-                let _ = child.wait();
-                bail!("denytrace watch did not attach: {e:#}; it said: {}", seen.join(" / "));
-            }
-            Ok(Guard::Daemon { child, name: "denytrace watch", stop_signal: libc::SIGTERM })
-        }
+        Config::Other => Ok(Guard::Daemon {
+            child: start_watch(tools, other, &[])?,
+            name: "denytrace watch",
+            stop_signal: libc::SIGTERM,
+        }),
         Config::Bpftrace => {
             let mut cmd = Command::new(&tools.bpftrace);
             cmd.args(["-e", BPFTRACE_PROGRAM]).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
@@ -946,24 +958,8 @@ fn own_cpu_ticks(stat: &str) -> Option<u64> {
 /// RSS, since the workload is not its child.
 fn storm_watch(tools: &Tools, scratch: &Scratch, cgroup: &Path) -> Result<Storm> {
     let report = scratch.dir.join("storm-watch.json");
-    let mut cmd = Command::new(&tools.denytrace);
-    cmd.args(["-v", "watch", "--cgroup"])
-        .arg(cgroup)
-        .arg("--report")
-        .arg(&report)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    die_with_parent(&mut cmd);
     let t0 = Instant::now();
-    let mut watcher = cmd.spawn().context("starting denytrace watch for the storm")?;
-    let lines = read_lines(watcher.stderr.take().expect("piped"));
-    let mut seen = Vec::new();
-    if let Err(e) = wait_line(&lines, ATTACHED, Duration::from_secs(60), &mut seen) {
-        signal(&watcher, libc::SIGKILL);
-        let _ = watcher.wait();
-        bail!("denytrace watch did not attach: {e:#}");
-    }
+    let mut watcher = start_watch(tools, cgroup, &[OsStr::new("--report"), report.as_os_str()])?;
     let procs = cstring(cgroup.join("cgroup.procs").as_os_str())?;
     let mut storm = Command::new("setpriv");
     storm
